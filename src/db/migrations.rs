@@ -1,0 +1,292 @@
+//! Versioned schema migrations.
+//!
+//! Activation runs every migration newer than the database's version, in order, any number
+//! of times: each step is idempotent (`CREATE TABLE IF NOT EXISTS`, columns added only when
+//! missing), so a run cut short by a crash is finished by the next one, and no step drops or
+//! rewrites a row. MariaDB commits DDL implicitly, so a migration is recorded only after all
+//! its steps ran. Two activations at once are serialised by a named lock.
+//!
+//! A table that already exists (the VM table of an earlier release of the module) is kept
+//! and gains the columns it lacks.
+
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+
+use super::{table_columns, table_exists};
+use crate::error::{Error, Result};
+
+/// The table that records applied migrations.
+pub const MIGRATIONS_TABLE: &str = "puq_proxmox_kvm_migrations";
+
+/// One step of a migration.
+pub enum Step {
+    /// A statement that is safe to run again (`CREATE TABLE IF NOT EXISTS ...`).
+    Sql(&'static str),
+    /// Adds each `(column, definition)` to `table` unless the column exists.
+    Columns {
+        table: &'static str,
+        columns: &'static [(&'static str, &'static str)],
+    },
+}
+
+/// A numbered schema change.
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub steps: &'static [Step],
+    /// The tables this migration creates (dropped on deactivation when asked to).
+    pub tables: &'static [&'static str],
+}
+
+const TABLE_OPTIONS: &str = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
+
+/// Every migration, oldest first. Append only: a released migration never changes.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "vm table and settings",
+        tables: &["puqProxmoxKVM_vm_info", "puq_proxmox_kvm_settings"],
+        steps: &[
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puqProxmoxKVM_vm_info` (",
+                "`service_id` int(10) NOT NULL,",
+                "PRIMARY KEY (`service_id`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+            Step::Columns {
+                table: "puqProxmoxKVM_vm_info",
+                columns: &[
+                    ("vm_id", "int(10) unsigned DEFAULT NULL"),
+                    ("vm_name", "varchar(128) NOT NULL DEFAULT ''"),
+                    ("vm_node", "varchar(64) NOT NULL DEFAULT ''"),
+                    ("vm_status", "varchar(48) NOT NULL DEFAULT 'creation'"),
+                    ("vm_net0_mac", "varchar(17) NOT NULL DEFAULT ''"),
+                    ("vm_rev_dns", "text DEFAULT NULL"),
+                    ("vm_snapshots", "int(10) NOT NULL DEFAULT 0"),
+                    ("vm_backups", "int(10) NOT NULL DEFAULT 0"),
+                    ("vm_backup_now_utid", "varchar(255) NOT NULL DEFAULT ''"),
+                    ("vm_backup_restore_utid", "varchar(255) NOT NULL DEFAULT ''"),
+                    ("vm_backup_schedule", "text DEFAULT NULL"),
+                    ("created_at", "datetime NOT NULL DEFAULT CURRENT_TIMESTAMP"),
+                    (
+                        "updated_at",
+                        "datetime NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP",
+                    ),
+                ],
+            },
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_settings` (",
+                "`setting` varchar(64) NOT NULL,",
+                "`value` text NOT NULL,",
+                "`updated_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,",
+                "PRIMARY KEY (`setting`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "cron task state and locks",
+        tables: &["puq_proxmox_kvm_cron_tasks", "puq_proxmox_kvm_locks"],
+        steps: &[
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_cron_tasks` (",
+                "`task` varchar(64) NOT NULL,",
+                "`last_started_at` datetime DEFAULT NULL,",
+                "`last_finished_at` datetime DEFAULT NULL,",
+                "`last_status` varchar(16) NOT NULL DEFAULT 'never',",
+                "`last_duration_ms` int(10) unsigned NOT NULL DEFAULT 0,",
+                "`last_processed` int(10) unsigned NOT NULL DEFAULT 0,",
+                "`last_errors` int(10) unsigned NOT NULL DEFAULT 0,",
+                "`last_message` text DEFAULT NULL,",
+                "PRIMARY KEY (`task`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_locks` (",
+                "`name` varchar(64) NOT NULL,",
+                "`owner` varchar(191) NOT NULL,",
+                "`acquired_at` datetime NOT NULL,",
+                "`expires_at` datetime NOT NULL,",
+                "PRIMARY KEY (`name`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+        ],
+    },
+    Migration {
+        version: 3,
+        name: "vm run log",
+        tables: &["puq_proxmox_kvm_vm_runs"],
+        steps: &[Step::Sql(concat!(
+            "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_vm_runs` (",
+            "`id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,",
+            "`service_id` int(10) NOT NULL,",
+            "`kind` varchar(32) NOT NULL,",
+            "`started_at` datetime(3) NOT NULL,",
+            "`finished_at` datetime(3) DEFAULT NULL,",
+            "`result` varchar(16) NOT NULL DEFAULT 'running',",
+            "`error` text DEFAULT NULL,",
+            "`steps` mediumtext NOT NULL,",
+            "PRIMARY KEY (`id`),",
+            "KEY `service_runs` (`service_id`,`id`)",
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+        ))],
+    },
+];
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Every table the module owns, the migrations table last.
+pub fn module_tables() -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = MIGRATIONS
+        .iter()
+        .flat_map(|m| m.tables.iter().copied())
+        .collect();
+    tables.push(MIGRATIONS_TABLE);
+    tables
+}
+
+/// What a migration run did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationReport {
+    /// Schema version before the run (0: none).
+    pub from: u32,
+    /// Schema version after the run.
+    pub to: u32,
+    /// The versions applied by this run.
+    pub applied: Vec<u32>,
+}
+
+/// The schema version of the database (0 when the module was never activated).
+pub async fn current_version(conn: &mut Conn) -> Result<u32> {
+    if !table_exists(conn, MIGRATIONS_TABLE).await? {
+        return Ok(0);
+    }
+    let v: Option<Option<u32>> = conn
+        .query_first(format!("SELECT MAX(version) FROM `{MIGRATIONS_TABLE}`"))
+        .await?;
+    Ok(v.flatten().unwrap_or(0))
+}
+
+/// Brings the schema up to `target` (the latest version when `None`).
+///
+/// # Errors
+/// [`Error::Conflict`] when the database is newer than this build (downgrades are refused),
+/// or another activation holds the migration lock for over a minute; [`Error::Database`]
+/// naming the migration that failed.
+pub async fn migrate(conn: &mut Conn, target: Option<u32>) -> Result<MigrationReport> {
+    let target = target.unwrap_or_else(latest_version);
+    let locked: Option<Option<i64>> = conn
+        .query_first("SELECT GET_LOCK(CONCAT('puq_proxmox_kvm.migrate.', DATABASE()), 60)")
+        .await?;
+    if locked.flatten() != Some(1) {
+        return Err(Error::Conflict(
+            "another activation is upgrading the module's tables - try again in a minute".into(),
+        ));
+    }
+    let result = migrate_locked(conn, target).await;
+    let _ = conn
+        .query_drop("DO RELEASE_LOCK(CONCAT('puq_proxmox_kvm.migrate.', DATABASE()))")
+        .await;
+    result
+}
+
+async fn migrate_locked(conn: &mut Conn, target: u32) -> Result<MigrationReport> {
+    conn.query_drop(format!(
+        "CREATE TABLE IF NOT EXISTS `{MIGRATIONS_TABLE}` (\
+         `version` int(10) unsigned NOT NULL, \
+         `name` varchar(191) NOT NULL, \
+         `applied_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, \
+         PRIMARY KEY (`version`)) {TABLE_OPTIONS}"
+    ))
+    .await?;
+    let from = current_version(conn).await?;
+    if from > latest_version() {
+        return Err(Error::Conflict(format!(
+            "the database holds schema version {from} but this build knows only up to {} - install the newer module files again",
+            latest_version()
+        )));
+    }
+    let mut applied = Vec::new();
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > from && m.version <= target)
+    {
+        for step in migration.steps {
+            run_step(conn, step).await.map_err(|e| {
+                e.context(format!(
+                    "unable to apply schema migration {} ({})",
+                    migration.version, migration.name
+                ))
+            })?;
+        }
+        conn.exec_drop(
+            format!("INSERT IGNORE INTO `{MIGRATIONS_TABLE}` (version, name) VALUES (?, ?)"),
+            (migration.version, migration.name),
+        )
+        .await?;
+        applied.push(migration.version);
+    }
+    let to = current_version(conn).await?;
+    Ok(MigrationReport { from, to, applied })
+}
+
+async fn run_step(conn: &mut Conn, step: &Step) -> Result<()> {
+    match step {
+        Step::Sql(sql) => conn.query_drop(*sql).await?,
+        Step::Columns { table, columns } => {
+            let existing = table_columns(conn, table).await?;
+            for (name, definition) in *columns {
+                if !existing.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+                    conn.query_drop(format!(
+                        "ALTER TABLE `{table}` ADD COLUMN `{name}` {definition}"
+                    ))
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Drops every table of the module. Returns the tables that existed and were dropped.
+pub async fn drop_all(conn: &mut Conn) -> Result<Vec<String>> {
+    let mut dropped = Vec::new();
+    for table in module_tables() {
+        if table_exists(conn, table).await? {
+            conn.query_drop(format!("DROP TABLE `{table}`")).await?;
+            dropped.push(table.to_string());
+        }
+    }
+    Ok(dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_from_one() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(
+                m.version as usize,
+                i + 1,
+                "migration {} out of order",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_table_is_prefixed_or_the_documented_vm_table() {
+        for t in module_tables() {
+            assert!(
+                t.starts_with("puq_proxmox_kvm_") || t == "puqProxmoxKVM_vm_info",
+                "{t} breaks the naming rule"
+            );
+        }
+    }
+}

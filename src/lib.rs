@@ -1,0 +1,20 @@
+//! Proxmox KVM provisioning for WHMCS: the core, free of PHP, and (behind the `php` feature)
+//! the PHP extension that exposes it as classes in the `PuqProxmoxKvm` namespace.
+//!
+//! Layout: `db` (pool, migrations), `settings`, `cron`, `addon` (activation, dashboard),
+//! `runtime` (the lazy, fork-safe async runtime), `php` (the bindings; the only module that
+//! touches ext-php-rs).
+
+pub mod addon;
+pub mod build_info;
+pub mod cron;
+pub mod db;
+pub mod error;
+pub mod module;
+pub mod runtime;
+pub mod settings;
+
+#[cfg(feature = "php")]
+pub mod php;
+
+pub use error::{Error, Result};
