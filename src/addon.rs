@@ -4,7 +4,7 @@ use mysql_async::prelude::Queryable;
 use serde::Serialize;
 
 use crate::db::migrations::{self, MigrationReport};
-use crate::db::{table_exists, Db};
+use crate::db::{first, table_exists, Db};
 use crate::error::Result;
 use crate::settings::Settings;
 
@@ -98,20 +98,19 @@ pub async fn dashboard(db: &Db) -> Result<Dashboard> {
         if !table_exists(&mut conn, table).await? {
             return Ok(None);
         }
-        let n: Option<u64> = conn
-            .query_first(format!("SELECT COUNT(*) FROM `{table}`"))
-            .await?;
+        let n: Option<u64> =
+            first(&mut conn, &format!("SELECT COUNT(*) FROM `{table}`"), ()).await?;
         Ok(Some(n.unwrap_or(0)))
     };
     let ip_pools = count_of("puq_proxmox_kvm_ip_pools").await?;
     let dns_zones = count_of("puq_proxmox_kvm_dns_zones").await?;
-    let kvm_services: Option<u64> = conn
-        .exec_first(
-            "SELECT COUNT(*) FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid \
-             WHERE p.servertype = ? AND h.domainstatus = 'Active'",
-            (SERVER_MODULE,),
-        )
-        .await?;
+    let kvm_services: Option<u64> = first(
+        &mut conn,
+        "SELECT COUNT(*) FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid \
+         WHERE p.servertype = ? AND h.domainstatus = 'Active'",
+        (SERVER_MODULE,),
+    )
+    .await?;
     Ok(Dashboard {
         ip_pools,
         dns_zones,

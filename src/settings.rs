@@ -9,6 +9,7 @@ use mysql_async::{Conn, TxOpts};
 use serde_json::{Map, Value};
 
 use crate::cron::Task;
+use crate::db::all;
 use crate::error::{Error, Result};
 
 /// How cron tasks are started.
@@ -151,9 +152,8 @@ impl Settings {
     /// # Errors
     /// [`Error::Database`] when a stored value is no longer valid (edited by hand), naming it.
     pub async fn load(conn: &mut Conn) -> Result<Settings> {
-        let rows: Vec<(String, String)> = conn
-            .query(format!("SELECT setting, value FROM `{TABLE}`"))
-            .await?;
+        let rows: Vec<(String, String)> =
+            all(conn, &format!("SELECT setting, value FROM `{TABLE}`"), ()).await?;
         let known = Settings::default().to_map();
         let stored: Map<String, Value> = rows
             .into_iter()

@@ -12,7 +12,7 @@
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::{table_columns, table_exists};
+use super::{first, table_columns, table_exists};
 use crate::error::{Error, Result};
 
 /// The table that records applied migrations.
@@ -165,9 +165,17 @@ pub async fn current_version(conn: &mut Conn) -> Result<u32> {
     if !table_exists(conn, MIGRATIONS_TABLE).await? {
         return Ok(0);
     }
-    let v: Option<Option<u32>> = conn
-        .query_first(format!("SELECT MAX(version) FROM `{MIGRATIONS_TABLE}`"))
-        .await?;
+    let v: Option<Option<u32>> = first(
+        conn,
+        &format!("SELECT MAX(version) FROM `{MIGRATIONS_TABLE}`"),
+        (),
+    )
+    .await
+    .map_err(|e| {
+        e.context(format!(
+            "{MIGRATIONS_TABLE} is not the module's migrations table"
+        ))
+    })?;
     Ok(v.flatten().unwrap_or(0))
 }
 
@@ -179,9 +187,12 @@ pub async fn current_version(conn: &mut Conn) -> Result<u32> {
 /// naming the migration that failed.
 pub async fn migrate(conn: &mut Conn, target: Option<u32>) -> Result<MigrationReport> {
     let target = target.unwrap_or_else(latest_version);
-    let locked: Option<Option<i64>> = conn
-        .query_first("SELECT GET_LOCK(CONCAT('puq_proxmox_kvm.migrate.', DATABASE()), 60)")
-        .await?;
+    let locked: Option<Option<i64>> = first(
+        conn,
+        "SELECT GET_LOCK(CONCAT('puq_proxmox_kvm.migrate.', DATABASE()), 60)",
+        (),
+    )
+    .await?;
     if locked.flatten() != Some(1) {
         return Err(Error::Conflict(
             "another activation is upgrading the module's tables - try again in a minute".into(),

@@ -11,8 +11,9 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use mysql_async::prelude::FromRow;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use mysql_async::{Conn, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, Row};
 
 use crate::error::{Error, Result};
 use crate::runtime::{current_pid, runtime};
@@ -150,37 +151,40 @@ impl DbConfig {
 static POOLS: Mutex<Option<HashMap<DbConfig, (u32, Pool)>>> = Mutex::new(None);
 
 /// A handle on the WHMCS database. Cheap to clone.
+///
+/// It holds only the settings: every [`Db::conn`] takes a connection from the pool of the
+/// calling process, so a handle made before `fork()` keeps working in both processes.
 #[derive(Clone)]
 pub struct Db {
     config: DbConfig,
-    pool: Pool,
 }
 
 impl Db {
-    /// The pool of this process for `config`, made on first use. Opens no connection.
+    /// A handle for `config`. Opens no connection.
     pub fn open(config: &DbConfig) -> Db {
+        Db {
+            config: config.clone(),
+        }
+    }
+
+    /// The pool of this process for these settings, made on first use.
+    fn pool(&self) -> Pool {
         let pid = current_pid();
         let mut pools = POOLS.lock().unwrap_or_else(|p| p.into_inner());
         let pools = pools.get_or_insert_with(HashMap::new);
-        if let Some((owner, pool)) = pools.get(config) {
+        if let Some((owner, pool)) = pools.get(&self.config) {
             if *owner == pid {
-                return Db {
-                    config: config.clone(),
-                    pool: pool.clone(),
-                };
+                return pool.clone();
             }
         }
         // The pool must be created inside the runtime it will run on.
         let _guard = runtime().enter();
-        let pool = Pool::new(config.opts());
-        if let Some((_, inherited)) = pools.insert(config.clone(), (pid, pool.clone())) {
+        let pool = Pool::new(self.config.opts());
+        if let Some((_, inherited)) = pools.insert(self.config.clone(), (pid, pool.clone())) {
             // A pool inherited across fork() shares sockets with the parent: never drop it.
             std::mem::forget(inherited);
         }
-        Db {
-            config: config.clone(),
-            pool,
-        }
+        pool
     }
 
     /// The connection settings.
@@ -195,7 +199,7 @@ impl Db {
     /// database, no answer within 10 s).
     pub async fn conn(&self) -> Result<Conn> {
         let endpoint = self.config.endpoint();
-        match tokio::time::timeout(CONNECT_TIMEOUT, self.pool.get_conn()).await {
+        match tokio::time::timeout(CONNECT_TIMEOUT, self.pool().get_conn()).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(err)) => Err(Error::Database(format!(
                 "unable to connect to the WHMCS database '{}' at {endpoint} - {}",
@@ -218,25 +222,58 @@ impl Db {
     }
 }
 
+/// The first row of `query`, converted to `T`.
+///
+/// Unlike `Queryable::exec_first::<T>`, a value that does not convert (a column edited by
+/// hand, a table that is not ours) is an [`Error::Database`] naming the query, never a panic.
+pub async fn first<T, P>(conn: &mut Conn, query: &str, params: P) -> Result<Option<T>>
+where
+    T: FromRow,
+    P: Into<Params> + Send,
+{
+    let row: Option<Row> = conn.exec_first(query, params).await?;
+    row.map(|row| convert(row, query)).transpose()
+}
+
+/// Every row of `query`, converted to `T` (see [`first`]).
+pub async fn all<T, P>(conn: &mut Conn, query: &str, params: P) -> Result<Vec<T>>
+where
+    T: FromRow,
+    P: Into<Params> + Send,
+{
+    let rows: Vec<Row> = conn.exec(query, params).await?;
+    rows.into_iter().map(|row| convert(row, query)).collect()
+}
+
+fn convert<T: FromRow>(row: Row, query: &str) -> Result<T> {
+    T::from_row_opt(row).map_err(|e| {
+        let short: String = query.chars().take(120).collect();
+        Error::Database(format!(
+            "unexpected values in the database ({:?}) for: {short}",
+            e.0.unwrap()
+        ))
+    })
+}
+
 /// Whether `table` exists in the current database.
 pub async fn table_exists(conn: &mut Conn, table: &str) -> Result<bool> {
-    let n: Option<u64> = conn
-        .exec_first(
-            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-            (table,),
-        )
-        .await?;
+    let n: Option<u64> = first(
+        conn,
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+        (table,),
+    )
+    .await?;
     Ok(n.unwrap_or(0) > 0)
 }
 
 /// The columns of `table`, in order.
 pub async fn table_columns(conn: &mut Conn, table: &str) -> Result<Vec<String>> {
-    Ok(conn
-        .exec(
-            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-            (table,),
-        )
-        .await?)
+    all(
+        conn,
+        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+        (table,),
+    )
+    .await
 }
 
 /// A MariaDB error in words an admin can act on.

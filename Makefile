@@ -1,0 +1,59 @@
+# PUQ Proxmox KVM for WHMCS. `make demo` shows it working; `make test` runs every check.
+
+EXT       := $(CURDIR)/target/release/libpuq_proxmox_kvm.so
+DEBUG_EXT := $(CURDIR)/target/debug/libpuq_proxmox_kvm.so
+STUBS     := stubs/puq_proxmox_kvm.stubs.php
+PHP       ?= php
+PHPUNIT   ?= /usr/bin/phpunit
+export PUQ_EXTENSION := $(EXT)
+
+.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup clean
+
+## build: the extension, target/release/libpuq_proxmox_kvm.so
+build:
+	cargo build --release
+
+## demo: activates the addon in a fresh WHMCS database and prints the Dashboard
+demo: build
+	$(PHP) -d extension=$(EXT) tests/demo/run.php
+
+## test: formatting, lints, Rust tests, PHP tests, browser tests and the stub check
+test: lint test-rust test-php test-browser check-stubs
+	@echo "make test: all checks passed"
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	@find php tests -name '*.php' -not -path '*/node_modules/*' -print0 | xargs -0 -n1 $(PHP) -l >/dev/null
+
+test-rust:
+	cargo test --no-default-features
+
+test-php: build
+	$(PHP) -d extension=$(EXT) $(PHPUNIT) -c tests/phpunit.xml
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+test-browser: build node_modules
+	node --test tests/browser/
+
+## stubs: regenerates the PHP stubs from the Rust doc comments (needs cargo-php 0.2.2)
+stubs:
+	cargo build
+	cargo php stubs --stdout $(DEBUG_EXT) > $(STUBS)
+
+check-stubs:
+	cargo build
+	@cargo php stubs --stdout $(DEBUG_EXT) > target/stubs.current.php
+	@diff -u $(STUBS) target/stubs.current.php || { echo "$(STUBS) is out of date: run 'make stubs' and commit it"; exit 1; }
+	@echo "stubs are current"
+
+## bench-startup: php -r '' with and without the extension (wall time, peak RSS)
+bench-startup: build
+	python3 benches/startup.py --extension $(EXT)
+
+clean:
+	cargo clean
+	rm -rf node_modules tests/output

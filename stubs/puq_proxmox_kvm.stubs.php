@@ -1,0 +1,145 @@
+<?php
+
+// Stubs for puq_proxmox_kvm
+
+namespace PuqProxmoxKvm {
+    /**
+     * The module connected to the WHMCS database. Get one with `Module::connect()`.
+     */
+    class Module {
+        public function __construct() {}
+
+        /**
+         * Creates or upgrades the module's tables in place; safe to repeat, never loses a row.
+         * Returns `message`, and `migrations` with `from`, `to` (schema versions) and `applied`.
+         *
+         * @return array
+         */
+        public function activate(): array {}
+
+        /**
+         * Build details: `version`, `revision`, `php_api` (the PHP API number the extension was
+         * built for) and `php_version`.
+         *
+         * @return array
+         */
+        public static function buildInfo(): array {}
+
+        /**
+         * Connects to the WHMCS database and checks it answers.
+         *
+         * `$db` holds WHMCS's configuration.php settings: `host` ($db_host, may carry `:port`),
+         * `port` ($db_port), `user` ($db_username), `password` ($db_password), `database`
+         * ($db_name), optional `socket`, and `encryption_key` ($cc_encryption_hash), the key
+         * material for secrets stored by the module.
+         *
+         * @throws Exception\ValidationException when a setting is missing or malformed
+         * @throws Exception\DatabaseException saying which server and why when it cannot connect
+         *
+         * @param array $db
+         * @return \PuqProxmoxKvm\Module
+         */
+        public static function connect(array $db): \PuqProxmoxKvm\Module {}
+
+        /**
+         * The Dashboard's figures: `ip_pools`, `dns_zones` (null while that section has no
+         * table) and `kvm_services` (active services of this module's products).
+         *
+         * @return array
+         */
+        public function dashboard(): array {}
+
+        /**
+         * Drops the module's tables only when the "Delete all database tables" setting is on.
+         * Returns `message` and `dropped` (the table names).
+         *
+         * @return array
+         */
+        public function deactivate(): array {}
+
+        /**
+         * Validates and saves the settings given (others keep their value); returns all of them.
+         * Nothing is saved when any value is invalid.
+         *
+         * @throws Exception\ValidationException naming the field and its allowed range
+         *
+         * @param array $values
+         * @return array
+         */
+        public function saveSettings(array $values): array {}
+
+        /**
+         * Every setting as `name => value`: `default_timeout`, `heavy_timeout`,
+         * `migration_enabled`, `migration_timeout`, `delete_tables_on_deactivate`, `cron_mode`
+         * (`hook` or `standalone`), `cron_lock_timeout`, and `interval_<task>` in minutes.
+         *
+         * @return array
+         */
+        public function settings(): array {}
+
+        /**
+         * The module's version and the git revision it was built from: `0.1.0 (rev 1a2b3c4d5e6f)`.
+         *
+         * @return string
+         */
+        public static function version(): string {}
+    }
+}
+
+namespace PuqProxmoxKvm\Exception {
+    /**
+     * The request clashes with the current state (duplicate, still in use, wrong VM state).
+     */
+    class ConflictException extends \PuqProxmoxKvm\Exception\ModuleException {
+        public function __construct() {}
+    }
+
+    /**
+     * The WHMCS database refused, could not be reached, or holds something unexpected.
+     */
+    class DatabaseException extends \PuqProxmoxKvm\Exception\ModuleException {
+        public function __construct() {}
+    }
+
+    /**
+     * Base class of every exception the module throws. Catch this to handle them all.
+     */
+    class ModuleException extends \Exception {
+        public function __construct() {}
+    }
+
+    /**
+     * The record asked for does not exist.
+     */
+    class NotFoundException extends \PuqProxmoxKvm\Exception\ModuleException {
+        public function __construct() {}
+    }
+
+    /**
+     * A DNS provider (Cloudflare, PowerDNS, HestiaCP) refused or could not be reached.
+     */
+    class ProviderException extends \PuqProxmoxKvm\Exception\ModuleException {
+        public function __construct() {}
+    }
+
+    /**
+     * Proxmox VE refused or could not be reached.
+     */
+    class ProxmoxException extends \PuqProxmoxKvm\Exception\ModuleException {
+        public function __construct() {}
+    }
+
+    /**
+     * A value is not acceptable. `getField()` names the field; the message says the fix.
+     */
+    class ValidationException extends \PuqProxmoxKvm\Exception\ModuleException {
+        public function __construct() {}
+
+        /**
+         * The name of the field that failed validation (`gateway`, `default_timeout`, ...).
+         *
+         * @return string
+         */
+        public function getField(): string {}
+    }
+}
