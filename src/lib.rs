@@ -10,6 +10,7 @@ pub mod build_info;
 pub mod cron;
 pub mod db;
 pub mod error;
+pub mod http;
 pub mod module;
 pub mod runtime;
 pub mod settings;
