@@ -10,10 +10,12 @@ pub mod build_info;
 pub mod cron;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod module;
 pub mod runtime;
 pub mod settings;
+pub mod vm;
 
 #[cfg(feature = "php")]
 pub mod php;

@@ -50,6 +50,13 @@ pub struct Settings {
     pub cron_mode: CronMode,
     /// Seconds after which a cron lock is stale and taken over (60-86400).
     pub cron_lock_timeout: u32,
+    /// Seconds a processVirtualMachines tick may start new steps for (10-3600).
+    pub cron_time_budget: u32,
+    /// Steps one VM may take per tick (0: as many as the time budget allows; 1: one step per
+    /// tick, the documented behaviour of earlier releases).
+    pub cron_max_steps: u32,
+    /// VMs worked on at once on one Proxmox node (1-64).
+    pub cron_node_concurrency: u32,
     /// Minutes between runs of each task (0 disables it; at most a week).
     pub task_intervals: BTreeMap<Task, u32>,
 }
@@ -64,6 +71,9 @@ impl Default for Settings {
             delete_tables_on_deactivate: false,
             cron_mode: CronMode::Hook,
             cron_lock_timeout: 600,
+            cron_time_budget: 50,
+            cron_max_steps: 0,
+            cron_node_concurrency: 4,
             task_intervals: Task::ALL
                 .into_iter()
                 .map(|t| (t, t.default_interval()))
@@ -94,6 +104,12 @@ impl Settings {
         );
         m.insert("cron_mode".into(), self.cron_mode.as_str().into());
         m.insert("cron_lock_timeout".into(), self.cron_lock_timeout.into());
+        m.insert("cron_time_budget".into(), self.cron_time_budget.into());
+        m.insert("cron_max_steps".into(), self.cron_max_steps.into());
+        m.insert(
+            "cron_node_concurrency".into(),
+            self.cron_node_concurrency.into(),
+        );
         for (task, minutes) in &self.task_intervals {
             m.insert(interval_key(*task), (*minutes).into());
         }
@@ -129,6 +145,9 @@ impl Settings {
                     }
                 }
                 "cron_lock_timeout" => next.cron_lock_timeout = int_in(key, value, 60, 86400)?,
+                "cron_time_budget" => next.cron_time_budget = int_in(key, value, 10, 3600)?,
+                "cron_max_steps" => next.cron_max_steps = int_in(key, value, 0, 100)?,
+                "cron_node_concurrency" => next.cron_node_concurrency = int_in(key, value, 1, 64)?,
                 other => {
                     let task = other
                         .strip_prefix("interval_")

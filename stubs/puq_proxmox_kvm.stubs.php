@@ -4,6 +4,44 @@
 
 namespace PuqProxmoxKvm {
     /**
+     * The module's cron: `$kvm->cron()`.
+     */
+    class Cron {
+        public function __construct() {}
+
+        /**
+         * The tasks this version runs: `name`, `label`, `description`, `default_interval` (minutes).
+         *
+         * @return array
+         */
+        public static function availableTasks(): array {}
+
+        /**
+         * Runs the due tasks (or `task`, or all with `force`) and returns the report:
+         * `skipped` and `tasks` (task, status, duration_ms, processed, errors, details, message).
+         *
+         * `$options`: `trigger` (`hook` from WHMCS's AfterCronJob: runs only in hook mode; `cli`),
+         * `task`, `force`, `no_lock`. `$onEvent` receives each line of live output as it happens:
+         * an array with `level`, `service_id`, `message` and `module_log` (an entry to write to
+         * WHMCS's module log, or null).
+         *
+         * @throws Exception\ValidationException for an unknown task or trigger
+         *
+         * @param array $options
+         * @param callable|null $on_event
+         * @return array
+         */
+        public function run(array $options, ?callable $on_event = null): array {}
+
+        /**
+         * Every available task with its interval, last run, status, duration and lock holder.
+         *
+         * @return array
+         */
+        public function tasks(): array {}
+    }
+
+    /**
      * The module connected to the WHMCS database. Get one with `Module::connect()`.
      */
     class Module {
@@ -40,6 +78,13 @@ namespace PuqProxmoxKvm {
          * @return \PuqProxmoxKvm\Module
          */
         public static function connect(array $db): \PuqProxmoxKvm\Module {}
+
+        /**
+         * The module's scheduled tasks.
+         *
+         * @return \PuqProxmoxKvm\Cron
+         */
+        public function cron(): \PuqProxmoxKvm\Cron {}
 
         /**
          * The Dashboard's figures: `ip_pools`, `dns_zones` (null while that section has no

@@ -4,6 +4,9 @@
 //! `processVirtualMachines` 1, `removeOldSnapshots` 5, `restoreBackupStatus` 1,
 //! `nowBackupStatus` 1, `scheduleBackup` 5, `collectingStatistics` 60.
 
+pub mod lock;
+pub mod runner;
+
 /// A scheduled task of the module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Task {
@@ -48,6 +51,23 @@ impl Task {
             Task::ScheduleBackup => "Schedule Backup",
             Task::CollectingStatistics => "Collecting Statistics",
         }
+    }
+
+    /// What the task does, for the Settings page and `--help`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Task::ProcessVirtualMachines => "Advances every VM that is not ready through its pipeline: deploy, change package, DNS resync, reinstall, terminate.",
+            Task::RemoveOldSnapshots => "Removes snapshots that have exceeded their configured lifetime.",
+            Task::RestoreBackupStatus => "Watches backup restores and sends the confirmation email when one completes.",
+            Task::NowBackupStatus => "Watches on-demand backups and records how they ended.",
+            Task::ScheduleBackup => "Takes scheduled backups and rotates the oldest when the limit is reached.",
+            Task::CollectingStatistics => "Collects network traffic statistics from Proxmox RRD data for usage billing.",
+        }
+    }
+
+    /// The tasks this version runs; the others are not offered anywhere until they exist.
+    pub fn available() -> &'static [Task] {
+        &[Task::ProcessVirtualMachines]
     }
 
     /// The default interval in minutes.

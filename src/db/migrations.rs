@@ -22,6 +22,12 @@ pub const MIGRATIONS_TABLE: &str = "puq_proxmox_kvm_migrations";
 pub enum Step {
     /// A statement that is safe to run again (`CREATE TABLE IF NOT EXISTS ...`).
     Sql(&'static str),
+    /// Adds index `name` on `columns` to `table` unless an index of that name exists.
+    Index {
+        table: &'static str,
+        name: &'static str,
+        columns: &'static str,
+    },
     /// Adds each `(column, definition)` to `table` unless the column exists.
     Columns {
         table: &'static str,
@@ -131,6 +137,31 @@ pub const MIGRATIONS: &[Migration] = &[
             "KEY `service_runs` (`service_id`,`id`)",
             ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
         ))],
+    },
+    Migration {
+        version: 4,
+        name: "vm pipeline state",
+        tables: &[],
+        steps: &[
+            Step::Columns {
+                table: "puqProxmoxKVM_vm_info",
+                columns: &[
+                    ("vm_task_upid", "varchar(255) NOT NULL DEFAULT ''"),
+                    ("vm_pipeline_data", "mediumtext DEFAULT NULL"),
+                    ("vm_attempts", "int(10) unsigned NOT NULL DEFAULT 0"),
+                    ("vm_last_error", "text DEFAULT NULL"),
+                    ("vm_next_attempt_at", "datetime DEFAULT NULL"),
+                    ("vm_lease_owner", "varchar(191) NOT NULL DEFAULT ''"),
+                    ("vm_lease_until", "datetime DEFAULT NULL"),
+                    ("vm_run_id", "bigint(20) unsigned DEFAULT NULL"),
+                ],
+            },
+            Step::Index {
+                table: "puqProxmoxKVM_vm_info",
+                name: "vm_work",
+                columns: "`vm_status`, `vm_next_attempt_at`",
+            },
+        ],
     },
 ];
 
@@ -248,6 +279,25 @@ async fn migrate_locked(conn: &mut Conn, target: u32) -> Result<MigrationReport>
 async fn run_step(conn: &mut Conn, step: &Step) -> Result<()> {
     match step {
         Step::Sql(sql) => conn.query_drop(*sql).await?,
+        Step::Index {
+            table,
+            name,
+            columns,
+        } => {
+            let exists: Option<u64> = first(
+                conn,
+                "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+                 AND TABLE_NAME = ? AND INDEX_NAME = ?",
+                (*table, *name),
+            )
+            .await?;
+            if exists.unwrap_or(0) == 0 {
+                conn.query_drop(format!(
+                    "ALTER TABLE `{table}` ADD INDEX `{name}` ({columns})"
+                ))
+                .await?;
+            }
+        }
         Step::Columns { table, columns } => {
             let existing = table_columns(conn, table).await?;
             for (name, definition) in *columns {

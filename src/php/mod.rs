@@ -2,6 +2,8 @@
 //! through one small function; binding methods convert, `block_on` the core, map the error.
 
 mod convert;
+mod cron;
+mod events;
 pub mod exceptions;
 mod module;
 
@@ -34,5 +36,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = exceptions::register(module);
     module
         .class::<module::PhpModule>()
+        .class::<cron::PhpCron>()
         .info_function(module_info)
 }

@@ -111,6 +111,13 @@ impl PhpModule {
         Ok(to_array(&dashboard)?)
     }
 
+    /// The module's scheduled tasks.
+    pub fn cron(&self) -> super::cron::PhpCron {
+        super::cron::PhpCron {
+            kvm: self.kvm.clone(),
+        }
+    }
+
     /// Every setting as `name => value`: `default_timeout`, `heavy_timeout`,
     /// `migration_enabled`, `migration_timeout`, `delete_tables_on_deactivate`, `cron_mode`
     /// (`hook` or `standalone`), `cron_lock_timeout`, and `interval_<task>` in minutes.

@@ -43,17 +43,22 @@ final class ExtensionTest extends TestCase
     public function testEveryClassIsRegistered(): void
     {
         $classes = (new ReflectionExtension('puq_proxmox_kvm'))->getClassNames();
-        sort($classes);
-        $this->assertSame([
-            'PuqProxmoxKvm\\Exception\\ConflictException',
-            'PuqProxmoxKvm\\Exception\\DatabaseException',
+        foreach ([
+            'PuqProxmoxKvm\\Module',
+            'PuqProxmoxKvm\\Cron',
             'PuqProxmoxKvm\\Exception\\ModuleException',
+            'PuqProxmoxKvm\\Exception\\ValidationException',
             'PuqProxmoxKvm\\Exception\\NotFoundException',
+            'PuqProxmoxKvm\\Exception\\ConflictException',
             'PuqProxmoxKvm\\Exception\\ProviderException',
             'PuqProxmoxKvm\\Exception\\ProxmoxException',
-            'PuqProxmoxKvm\\Exception\\ValidationException',
-            'PuqProxmoxKvm\\Module',
-        ], $classes);
+            'PuqProxmoxKvm\\Exception\\DatabaseException',
+        ] as $expected) {
+            $this->assertContains($expected, $classes);
+        }
+        foreach ($classes as $class) {
+            $this->assertStringStartsWith('PuqProxmoxKvm\\', $class, 'every class lives in the module namespace');
+        }
         foreach ($classes as $class) {
             if (str_contains($class, '\\Exception\\') && $class !== Exception\ModuleException::class) {
                 $this->assertTrue(is_subclass_of($class, Exception\ModuleException::class), $class);

@@ -1,0 +1,114 @@
+//! `PuqProxmoxKvm\Cron`: runs the module's scheduled tasks and reports their state.
+
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendCallable, ZendHashTable};
+use serde_json::{Map, Value};
+
+use super::convert::{array_to_map, map_to_array, to_array};
+use super::events::drive;
+use crate::cron::runner::{self, RunOptions, Trigger};
+use crate::cron::Task;
+use crate::error::{Error, Result};
+use crate::events::Events;
+use crate::module::Kvm;
+use crate::runtime::block_on;
+
+/// The module's cron: `$kvm->cron()`.
+#[php_class]
+#[php(name = "PuqProxmoxKvm\\Cron")]
+pub struct PhpCron {
+    pub(super) kvm: Kvm,
+}
+
+fn options(map: &Map<String, Value>) -> Result<RunOptions> {
+    let flag = |key: &str| {
+        map.get(key)
+            .is_some_and(|v| matches!(v, Value::Bool(true)) || v == 1 || v == "1")
+    };
+    let trigger = match map.get("trigger").and_then(Value::as_str).unwrap_or("cli") {
+        "hook" => Trigger::Hook,
+        "cli" => Trigger::Cli,
+        other => {
+            return Err(Error::validation(
+                "trigger",
+                format!("must be 'hook' or 'cli', got '{other}'"),
+            ))
+        }
+    };
+    let task = match map
+        .get("task")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    {
+        None => None,
+        Some(name) => Some(
+            Task::from_name(name)
+                .filter(|t| Task::available().contains(t))
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Task::available().iter().map(|t| t.name()).collect();
+                    Error::validation(
+                        "task",
+                        format!(
+                            "'{name}' is not a task of this version; available: {}",
+                            names.join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
+    Ok(RunOptions {
+        trigger,
+        task,
+        force: flag("force"),
+        no_lock: flag("no_lock"),
+    })
+}
+
+#[php_impl]
+impl PhpCron {
+    /// The tasks this version runs: `name`, `label`, `description`, `default_interval` (minutes).
+    pub fn available_tasks() -> PhpResult<Vec<ZBox<ZendHashTable>>> {
+        Task::available()
+            .iter()
+            .map(|t| {
+                let mut m = Map::new();
+                m.insert("name".into(), t.name().into());
+                m.insert("label".into(), t.label().into());
+                m.insert("description".into(), t.description().into());
+                m.insert("default_interval".into(), t.default_interval().into());
+                Ok(map_to_array(&m))
+            })
+            .collect()
+    }
+
+    /// Runs the due tasks (or `task`, or all with `force`) and returns the report:
+    /// `skipped` and `tasks` (task, status, duration_ms, processed, errors, details, message).
+    ///
+    /// `$options`: `trigger` (`hook` from WHMCS's AfterCronJob: runs only in hook mode; `cli`),
+    /// `task`, `force`, `no_lock`. `$onEvent` receives each line of live output as it happens:
+    /// an array with `level`, `service_id`, `message` and `module_log` (an entry to write to
+    /// WHMCS's module log, or null).
+    ///
+    /// @throws Exception\ValidationException for an unknown task or trigger
+    pub fn run(
+        &self,
+        options: &ZendHashTable,
+        on_event: Option<ZendCallable>,
+    ) -> PhpResult<ZBox<ZendHashTable>> {
+        let options = self::options(&array_to_map(options, "options")?)?;
+        let (events, receiver) = Events::channel();
+        let report = drive(
+            runner::run(&self.kvm, &options, &events),
+            receiver,
+            on_event.as_ref(),
+        )?;
+        Ok(to_array(&report)?)
+    }
+
+    /// Every available task with its interval, last run, status, duration and lock holder.
+    pub fn tasks(&self) -> PhpResult<Vec<ZBox<ZendHashTable>>> {
+        let states = block_on(runner::states(&self.kvm))?;
+        Ok(states.iter().map(to_array).collect::<Result<Vec<_>>>()?)
+    }
+}
