@@ -39,6 +39,9 @@ $scenarios = [
         $count->execute([WhmcsHarness::SERVER_MODULE]);
         return ['activeKvmServices' => (int) $count->fetchColumn()];
     }],
+
+    // The addon activated, nothing else: the Settings page with its defaults.
+    'settings' => ['seed' => static fn (WhmcsHarness $whmcs): array => []],
 ];
 
 $scenario = $argv[1] ?? '';

@@ -43,7 +43,28 @@
         if (input.attr('type') === 'checkbox') { input.prop('checked', !!value); } else { input.val(value); }
       });
     }
-    api('settings').then(fill, function (err) { showError(form, err.error); });
+    var tasks = form.find('[data-source="cron_tasks"] tbody');
+    function showMode() {
+      form.find('.puq-crontab').toggleClass('hidden', form.find('[name="cron_mode"]').val() !== 'standalone');
+    }
+    form.on('change', '[name="cron_mode"]', showMode);
+    $.when(api('settings'), tasks.length ? api('cron_tasks') : []).then(function (values, list) {
+      tasks.empty();
+      $.each(list || [], function (_, t) {
+        var name = 'interval_' + t.task;
+        var row = $('<tr>').attr('data-task', t.task).attr('data-field', name);
+        row.append($('<td>').append($('<strong>').text(t.label), $('<div class="text-muted small">').text(t.description)));
+        row.append($('<td>').append($('<input type="number" min="0" max="10080" class="form-control input-sm">').attr('name', name),
+          $('<span class="small text-muted">').text('default: ' + t.default_interval), $('<span class="help-block puq-field-error">')));
+        row.append($('<td class="puq-last-run">').text(t.last_started_at || 'never'));
+        var status = t.interval === 0 ? 'DISABLED' : (t.locked_by ? 'RUNNING' : 'ACTIVE');
+        row.append($('<td>').append($('<span class="label">').addClass(status === 'ACTIVE' ? 'label-success' : 'label-default').text(status)));
+        row.append($('<td class="puq-last-status">').text(t.last_status + (t.last_message ? ' - ' + t.last_message : '')));
+        tasks.append(row);
+      });
+      fill(values);
+      showMode();
+    }, function (err) { showError(form, err.error); });
     form.on('submit', function (event) {
       event.preventDefault();
       form.find('.has-error').removeClass('has-error');

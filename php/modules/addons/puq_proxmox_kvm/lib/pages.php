@@ -30,6 +30,7 @@ function puq_proxmox_kvm_actions(): array
         'dashboard' => ['GET', fn ($kvm, $in) => $kvm->dashboard()],
         'settings' => ['GET', fn ($kvm, $in) => $kvm->settings()],
         'save_settings' => ['POST', fn ($kvm, $in) => $kvm->saveSettings($in)],
+        'cron_tasks' => ['GET', fn ($kvm, $in) => $kvm->cron()->tasks()],
     ];
 }
 

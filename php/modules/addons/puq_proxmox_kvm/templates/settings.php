@@ -11,6 +11,9 @@ $numbers = [
     ],
     'Cron' => [
         ['cron_lock_timeout', 'Lock Timeout (seconds)', 60, 86400, 'A cron lock older than this is stale and taken over. Default 600.'],
+        ['cron_time_budget', 'Time Budget per Run (seconds)', 10, 3600, 'How long one Process Virtual Machines run may start new steps; a VM continues on the next run. Default 50.'],
+        ['cron_max_steps', 'Steps per VM per Run', 0, 100, '0: as many as the time budget allows (a VM is ready in one run when Proxmox is quick); 1: one step per run. Default 0.'],
+        ['cron_node_concurrency', 'VMs at Once per Node', 1, 64, 'VMs worked on at the same time on one Proxmox node, so a slow node does not hold up the others. Default 4.'],
     ],
 ];
 $switches = [
@@ -55,6 +58,21 @@ $switches = [
       <div class="col-sm-6"><span class="help-block"><?= puq_e($hint) ?></span><span class="help-block puq-field-error"></span></div>
     </div>
   <?php endforeach; ?>
+  <div class="form-group puq-crontab" data-mode="standalone">
+    <div class="col-sm-offset-3 col-sm-9">
+      <div class="alert alert-info">
+        <strong>Crontab Setup</strong>: add this line to the system crontab of the user that runs WHMCS (crontab -e):<br>
+        <code class="puq-crontab-line">* * * * * php <?= puq_e(ROOTDIR . '/modules/addons/puq_proxmox_kvm/cron.php') ?> &gt; /dev/null 2&gt;&amp;1</code><br>
+        CLI: <code>php cron.php --help</code> for all options, <code>--task=processVirtualMachines</code> to run one task, <code>--list</code> for the status.
+      </div>
+    </div>
+  </div>
+  <h4>Task Intervals</h4>
+  <table class="table table-condensed puq-tasks" data-source="cron_tasks">
+    <thead><tr><th>Task</th><th style="width: 160px">Interval (min)</th><th>Last Run (UTC)</th><th>Status</th><th>Result</th></tr></thead>
+    <tbody></tbody>
+  </table>
+  <p class="text-muted">An interval of 0 disables a task.</p>
   <div class="form-group">
     <div class="col-sm-offset-3 col-sm-9"><button type="submit" class="btn btn-primary">Save</button></div>
   </div>
