@@ -128,6 +128,94 @@ namespace PuqProxmoxKvm {
          * @return string
          */
         public static function version(): string {}
+
+        /**
+         * The VMs of the module: the VM Management list and admin actions.
+         *
+         * @return \PuqProxmoxKvm\Vms
+         */
+        public function vms(): \PuqProxmoxKvm\Vms {}
+    }
+
+    /**
+     * Every VM of the module: `$kvm->vms()`.
+     */
+    class Vms {
+        public function __construct() {}
+
+        /**
+         * Deletes the VM row (only in error_terminate or remove); never touches Proxmox or
+         * tblhosting.
+         *
+         * @throws Exception\ConflictException in any other state
+         *
+         * @param int $service_id
+         * @return void
+         */
+        public function deleteRecord(int $service_id): void {}
+
+        /**
+         * A page of the list: `total`, `filtered` and `rows` (service_id, client_id, client,
+         * product, server, vm_id, vm_name, vm_status, service_status, ips [ip, rdns],
+         * last_error, actions). `$query`: `start`, `length` (1-100), `search` (service id,
+         * client, VM name, IP), `sort` (id, client, product, server, vm, vm_status,
+         * service_status), `dir` (asc, desc), `service_status`, `vm_status`.
+         *
+         * @throws Exception\ValidationException naming the bad parameter
+         *
+         * @param array $query
+         * @return array
+         */
+        public function list(array $query): array {}
+
+        /**
+         * The VM's run log: `vm_status`, `last_failure` (for the red banner, or null) and `runs`
+         * (newest first: kind, started_at, finished_at, result, error, steps).
+         *
+         * @param int $service_id
+         * @return array
+         */
+        public function log(int $service_id): array {}
+
+        /**
+         * The raw `puqProxmoxKVM_vm_info` row, column => text (or null).
+         *
+         * @param int $service_id
+         * @return array
+         */
+        public function record(int $service_id): array {}
+
+        /**
+         * Switches the VM to a re-runnable state (ready, creation, set_ip, change_package,
+         * set_dns_records, terminate, remove); cron picks it up on its next run.
+         *
+         * @throws Exception\ValidationException for any other state
+         *
+         * @param int $service_id
+         * @param string $status
+         * @return void
+         */
+        public function reset(int $service_id, string $status): void {}
+
+        /**
+         * The states for the page's filters and Reset dialog: `vm_states`, `reset_targets`,
+         * `service_states`.
+         *
+         * @return array
+         */
+        public static function states(): array {}
+
+        /**
+         * Writes raw values to the row after checking each against its column (numbers, dates,
+         * JSON that parses, a known status); nothing is written if one fails.
+         *
+         * @throws Exception\ValidationException naming the column
+         *
+         * @param int $service_id
+         * @param array $changes
+         * @return void
+         */
+        public function updateRecord(int $service_id, array $changes): void {}
     }
 }
 

@@ -6,6 +6,7 @@ mod cron;
 mod events;
 pub mod exceptions;
 mod module;
+mod vms;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
@@ -37,5 +38,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .class::<module::PhpModule>()
         .class::<cron::PhpCron>()
+        .class::<vms::PhpVms>()
         .info_function(module_info)
 }

@@ -111,6 +111,13 @@ impl PhpModule {
         Ok(to_array(&dashboard)?)
     }
 
+    /// The VMs of the module: the VM Management list and admin actions.
+    pub fn vms(&self) -> super::vms::PhpVms {
+        super::vms::PhpVms {
+            kvm: self.kvm.clone(),
+        }
+    }
+
     /// The module's scheduled tasks.
     pub fn cron(&self) -> super::cron::PhpCron {
         super::cron::PhpCron {

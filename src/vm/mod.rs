@@ -1,6 +1,7 @@
 //! VMs: the persisted state machine that cron advances (see [`steps`] for the states and
 //! pipelines, [`engine`] for how a tick runs them, [`runlog`] for the history kept per VM).
 
+pub mod admin;
 pub mod engine;
 pub mod runlog;
 pub mod steps;

@@ -40,6 +40,38 @@ $scenarios = [
         return ['activeKvmServices' => (int) $count->fetchColumn()];
     }],
 
+    // A fleet in mixed states for VM Management: ready VMs with IPv4 and IPv6, one failing
+    // its deploy (with a failed run in its log), one removed, one stuck in error_terminate.
+    'fleet' => ['seed' => static function (WhmcsHarness $whmcs): array {
+        $client = $whmcs->addClient(['firstname' => 'Ruslan', 'lastname' => 'Poloviy']);
+        $other = $whmcs->addClient(['firstname' => 'Ada', 'lastname' => 'Lovelace']);
+        $server = $whmcs->addServer(['name' => 'proxmox-test.puqcloud.com']);
+        $product = $whmcs->addProduct(['name' => 'VPS Start', 'configoption21' => 'puqcloud.com']);
+        $fleet = [
+            [5546, $client, 'Active', 'set_network', 2005, '5546-1776530154', '192.168.130.6', "2001:db8::7"],
+            [5547, $other, 'Suspended', 'error_terminate', 2006, '5547-1776530160', '192.168.130.7', ''],
+            [5549, $client, 'Active', 'ready', 2004, '5549-1776530149', '192.168.130.4', "192.168.130.5\n2001:db8::3\n2001:db8::4"],
+            [5550, $other, 'Active', 'ready', 2003, '5550-1776530145', '192.168.130.3', ''],
+            [5551, $client, 'Terminated', 'remove', null, '', '', ''],
+        ];
+        $vm = $whmcs->pdo()->prepare(
+            'INSERT INTO puqProxmoxKVM_vm_info (service_id, vm_id, vm_name, vm_status, vm_rev_dns, vm_last_error) VALUES (?, ?, ?, ?, ?, ?)'
+        );
+        foreach ($fleet as [$id, $owner, $status, $vmStatus, $vmid, $name, $ip, $more]) {
+            $whmcs->addService(['id' => $id, 'userid' => $owner, 'packageid' => $product, 'server' => $server,
+                'domainstatus' => $status, 'dedicatedip' => $ip, 'assignedips' => $more]);
+            $vm->execute([$id, $vmid, $name, $vmStatus,
+                $id === 5549 ? '{"192.168.130.5": "mail.example.com"}' : null,
+                $id === 5546 ? 'unable to update VM 2005 - HTTP 500' : null]);
+        }
+        $whmcs->pdo()->exec(
+            "INSERT INTO puq_proxmox_kvm_vm_runs (service_id, kind, started_at, result, error, steps) VALUES
+             (5546, 'deploy', UTC_TIMESTAMP(3) - INTERVAL 5 MINUTE, 'error', 'unable to update VM 2005 - HTTP 500',
+              '[{\"label\":\"Allocate IP addresses\",\"from\":\"creation\",\"to\":\"set_ip\",\"result\":\"success\",\"duration_ms\":120,\"at\":\"2026-11-30 00:55:00\"},{\"label\":\"Configure the firewall\",\"from\":\"set_network\",\"to\":\"set_firewall\",\"result\":\"error: unable to update VM 2005 - HTTP 500\",\"duration_ms\":350,\"at\":\"2026-11-30 00:56:00\"}]')"
+        );
+        return ['vms' => count($fleet)];
+    }],
+
     // The addon activated, nothing else: the Settings page with its defaults.
     'settings' => ['seed' => static fn (WhmcsHarness $whmcs): array => []],
 ];

@@ -83,12 +83,13 @@ export async function screenshot(page, name) {
 }
 
 /** Waits until the locator's trimmed text equals `expected` (the page may fill it in by AJAX). */
+/** Waits until the first match of `locator` shows `expected` (a string, or a RegExp to match). */
 export async function waitForText(locator, expected, timeout = 10_000) {
   const deadline = Date.now() + timeout;
   let actual;
   do {
     actual = (await locator.first().textContent({ timeout: Math.max(deadline - Date.now(), 1) }).catch(() => null))?.trim();
-    if (actual === expected) return;
+    if (expected instanceof RegExp ? expected.test(actual ?? '') : actual === expected) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   } while (Date.now() < deadline);
   throw new Error(`${locator} shows ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);

@@ -89,3 +89,188 @@
     });
   });
 }(jQuery));
+
+/* VM Management: server-side list, filters remembered in the browser, admin actions. */
+(function ($) {
+  'use strict';
+  var root = $('#puq-kvm');
+  var box = $('[data-source="vm_list"]');
+  if (!root.length || !box.length) { return; }
+  var link = root.data('link');
+  var token = root.data('token');
+  var store = window.localStorage;
+  var state = { start: 0, length: 25, sort: 'id', dir: 'desc', search: '',
+    service_status: store.getItem('puq_kvm.vm.service_status') || '',
+    vm_status: store.getItem('puq_kvm.vm.vm_status') || '' };
+  var current = null;
+
+  function api(action, params, method) {
+    var data = $.extend({}, params || {});
+    if (method === 'POST') { data.token = token; }
+    return $.ajax({ url: link + '&action=' + action, method: method || 'GET', data: data, dataType: 'json' })
+      .then(function (body) { return body.data; }, function (xhr) {
+        var body = xhr.responseJSON || {};
+        return $.Deferred().reject({ error: body.error || ('request failed: HTTP ' + xhr.status), field: body.field });
+      });
+  }
+  function label(text, kind) { return $('<span class="label">').addClass('label-' + kind).text(String(text).toUpperCase()); }
+  function vmKind(s) { return s === 'ready' ? 'success' : (s === 'error_terminate' ? 'danger' : (s === 'remove' ? 'default' : 'warning')); }
+  function serviceKind(s) { return s === 'Active' ? 'success' : (s === 'Suspended' ? 'warning' : 'default'); }
+  function showError(scope, message) { scope.find('.puq-error').first().text(message).removeClass('hidden'); }
+
+  var buttons = {
+    redeploy: ['btn-danger', 'Redeploy'], reset: ['btn-warning', 'Reset'], log: ['btn-info', 'Log'],
+    record: ['btn-default', 'DB Record'], delete: ['btn-danger', 'Delete Record']
+  };
+
+  function render(page) {
+    var body = box.find('tbody').empty();
+    $.each(page.rows, function (_, vm) {
+      var tr = $('<tr>').attr('data-service', vm.service_id);
+      tr.append($('<td>').append($('<a>').attr('href', 'clientsservices.php?userid=' + vm.client_id + '&id=' + vm.service_id).text('#' + vm.service_id)));
+      tr.append($('<td>').append(vm.client_id ? $('<a>').attr('href', 'clientssummary.php?userid=' + vm.client_id).text(vm.client) : '-'));
+      tr.append($('<td>').text(vm.product || '-'));
+      tr.append($('<td>').text(vm.server || '-'));
+      tr.append($('<td class="puq-vm">').text(vm.vm_id ? vm.vm_id + ' ' + vm.vm_name : '-'));
+      var status = $('<td class="puq-vm-status">').append(label(vm.vm_status, vmKind(vm.vm_status)));
+      if (vm.last_error) { status.append($('<div class="small text-danger puq-vm-error">').text(vm.last_error)); }
+      tr.append(status);
+      tr.append($('<td class="puq-service-status">').append(label(vm.service_status || '-', serviceKind(vm.service_status))));
+      var ips = $('<td class="puq-ips">');
+      $.each(vm.ips, function (_, a) {
+        var line = $('<div class="puq-ip">').append($('<span>').text(a.ip));
+        if (a.rdns) { line.append($('<div class="small text-muted puq-rdns">').text(a.rdns)); }
+        ips.append(line);
+      });
+      if (!vm.ips.length) { ips.text('-'); }
+      tr.append(ips);
+      var actions = $('<td class="puq-actions">');
+      $.each(vm.actions, function (_, a) {
+        actions.append($('<button type="button" class="btn btn-xs">').addClass(buttons[a][0]).attr('data-action', a).text(buttons[a][1]), ' ');
+      });
+      tr.append(actions);
+      tr.data('vm', vm);
+      body.append(tr);
+    });
+    var from = page.filtered ? state.start + 1 : 0;
+    var to = state.start + page.rows.length;
+    box.find('.puq-vm-info').text('Showing ' + from + ' to ' + to + ' of ' + page.filtered + ' entries' +
+      (page.filtered !== page.total ? ' (filtered from ' + page.total + ' total entries)' : ''));
+    box.find('[data-page="prev"]').prop('disabled', state.start === 0);
+    box.find('[data-page="next"]').prop('disabled', to >= page.filtered);
+  }
+
+  function load() {
+    box.find('.puq-error').addClass('hidden');
+    return api('vm_list', state).then(render, function (err) { showError(box, err.error); });
+  }
+
+  box.find('[data-filter]').each(function () {
+    var select = $(this);
+    select.val(state[select.data('filter')]);
+    select.on('change', function () {
+      state[select.data('filter')] = select.val();
+      store.setItem('puq_kvm.vm.' + select.data('filter'), select.val());
+      state.start = 0;
+      load();
+    });
+  });
+  var typing;
+  box.find('[name="search"]').on('input', function () {
+    var input = $(this);
+    clearTimeout(typing);
+    typing = setTimeout(function () { state.search = input.val(); state.start = 0; load(); }, 250);
+  });
+  box.on('click', '[data-sort]', function (e) {
+    e.preventDefault();
+    var column = $(this).data('sort');
+    state.dir = state.sort === column && state.dir === 'asc' ? 'desc' : 'asc';
+    state.sort = column;
+    load();
+  });
+  box.on('click', '[data-page]', function () {
+    state.start = Math.max(0, state.start + ($(this).data('page') === 'next' ? state.length : -state.length));
+    load();
+  });
+
+  function openLog(vm) {
+    var modal = $('#puq-vm-log');
+    modal.find('.modal-title').text('VM Log - service #' + vm.service_id);
+    modal.find('.puq-log-banner').addClass('hidden');
+    var runs = modal.find('.puq-log-runs').empty().text('Loading...');
+    modal.modal('show');
+    api('vm_log', { service_id: vm.service_id }).then(function (log) {
+      runs.empty();
+      if (log.last_failure) { modal.find('.puq-log-banner').text('Last run failed - ' + log.last_failure).removeClass('hidden'); }
+      if (!log.runs.length) { runs.text('No runs yet.'); }
+      $.each(log.runs, function (_, run) {
+        var panel = $('<div class="panel puq-run">').addClass(run.result === 'error' ? 'panel-danger' : 'panel-default');
+        panel.append($('<div class="panel-heading">').text(run.kind + ' - ' + run.result + ' - ' + run.started_at + (run.finished_at ? ' to ' + run.finished_at : '')));
+        var table = $('<table class="table table-condensed small">').append('<tr><th>Step</th><th>Transition</th><th>Result</th><th>Duration</th><th>Time</th></tr>');
+        $.each(run.steps, function (_, step) {
+          table.append($('<tr>').append($('<td>').text(step.label), $('<td>').text(step.from + ' \u2192 ' + step.to),
+            $('<td class="puq-step-result">').text(step.result), $('<td>').text((step.duration_ms / 1000).toFixed(2) + ' s'), $('<td>').text(step.at)));
+        });
+        runs.append(panel.append(table));
+      });
+    }, function (err) { runs.text(err.error); });
+  }
+
+  function openRecord(vm) {
+    var modal = $('#puq-vm-record');
+    var form = modal.find('.puq-record-fields').empty();
+    modal.find('.puq-error').addClass('hidden');
+    modal.modal('show');
+    api('vm_record', { service_id: vm.service_id }).then(function (record) {
+      $.each(record, function (name, value) {
+        var group = $('<div class="form-group">').attr('data-field', name);
+        group.append($('<label class="col-sm-3 control-label">').text(name));
+        var input = (value || '').length > 60 || /^vm_(rev_dns|backup_schedule|pipeline_data|dns_managed)$/.test(name)
+          ? $('<textarea class="form-control input-sm" rows="3">') : $('<input class="form-control input-sm">');
+        input.attr('name', name).val(value === null ? '' : value).data('original', value === null ? '' : value);
+        if (/^(service_id|created_at|updated_at|vm_lease_owner|vm_lease_until|vm_run_id)$/.test(name)) { input.prop('readonly', true); }
+        group.append($('<div class="col-sm-9">').append(input, $('<span class="help-block puq-field-error">')));
+        form.append(group);
+      });
+    }, function (err) { showError(modal, err.error); });
+  }
+
+  box.on('click', '[data-action]', function () {
+    current = $(this).closest('tr').data('vm');
+    var action = $(this).data('action');
+    if (action === 'log') { openLog(current); }
+    if (action === 'reset') { $('#puq-vm-reset').modal('show'); }
+    if (action === 'record') { openRecord(current); }
+    if (action === 'delete') { $('#puq-vm-delete').find('.puq-error').addClass('hidden'); $('#puq-vm-delete').modal('show'); }
+    if (action === 'redeploy') {
+      if (window.confirm('Redeploy service #' + current.service_id + '? The VM is destroyed on Proxmox and built again from scratch.')) {
+        api('vm_redeploy', { service_id: current.service_id }, 'POST').then(load, function (err) { showError(box, err.error); });
+      }
+    }
+  });
+  $('[data-confirm="reset"]').on('click', function () {
+    var modal = $('#puq-vm-reset');
+    modal.find('.puq-field-error').text('');
+    api('vm_reset', { service_id: current.service_id, status: modal.find('[name="status"]').val() }, 'POST')
+      .then(function () { modal.modal('hide'); load(); }, function (err) { modal.find('.puq-field-error').text(err.error); });
+  });
+  $('[data-confirm="record"]').on('click', function () {
+    var modal = $('#puq-vm-record');
+    var changes = {};
+    modal.find('[name]').each(function () {
+      var input = $(this);
+      if (!input.prop('readonly') && input.val() !== String(input.data('original'))) { changes['record[' + input.attr('name') + ']'] = input.val(); }
+    });
+    modal.find('.puq-field-error').text('');
+    modal.find('.has-error').removeClass('has-error');
+    api('vm_record_save', $.extend({ service_id: current.service_id }, changes), 'POST').then(function () { modal.modal('hide'); load(); }, function (err) {
+      var group = modal.find('[data-field="' + err.field + '"]');
+      if (group.length) { group.addClass('has-error').find('.puq-field-error').text(err.error); } else { showError(modal, err.error); }
+    });
+  });
+  $('[data-confirm="delete"]').on('click', function () {
+    var modal = $('#puq-vm-delete');
+    api('vm_record_delete', { service_id: current.service_id }, 'POST').then(function () { modal.modal('hide'); load(); }, function (err) { showError(modal, err.error); });
+  });
+  load();
+}(jQuery));

@@ -31,6 +31,21 @@ function puq_proxmox_kvm_actions(): array
         'settings' => ['GET', fn ($kvm, $in) => $kvm->settings()],
         'save_settings' => ['POST', fn ($kvm, $in) => $kvm->saveSettings($in)],
         'cron_tasks' => ['GET', fn ($kvm, $in) => $kvm->cron()->tasks()],
+        'vm_list' => ['GET', fn ($kvm, $in) => $kvm->vms()->list($in)],
+        'vm_log' => ['GET', fn ($kvm, $in) => $kvm->vms()->log((int) ($in['service_id'] ?? 0))],
+        'vm_record' => ['GET', fn ($kvm, $in) => $kvm->vms()->record((int) ($in['service_id'] ?? 0))],
+        'vm_reset' => ['POST', function ($kvm, $in) {
+            $kvm->vms()->reset((int) ($in['service_id'] ?? 0), (string) ($in['status'] ?? ''));
+            return ['service_id' => (int) $in['service_id'], 'vm_status' => $in['status']];
+        }],
+        'vm_record_save' => ['POST', function ($kvm, $in) {
+            $kvm->vms()->updateRecord((int) ($in['service_id'] ?? 0), (array) ($in['record'] ?? []));
+            return $kvm->vms()->record((int) $in['service_id']);
+        }],
+        'vm_record_delete' => ['POST', function ($kvm, $in) {
+            $kvm->vms()->deleteRecord((int) ($in['service_id'] ?? 0));
+            return ['deleted' => (int) $in['service_id']];
+        }],
     ];
 }
 

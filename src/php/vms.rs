@@ -1,0 +1,89 @@
+//! `PuqProxmoxKvm\Vms`: the VM Management page's data and admin actions.
+
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::ZendHashTable;
+use serde_json::{Map, Value};
+
+use super::convert::{array_to_map, map_to_array, to_array};
+use crate::module::Kvm;
+use crate::runtime::block_on;
+use crate::vm::{admin, steps};
+
+/// Every VM of the module: `$kvm->vms()`.
+#[php_class]
+#[php(name = "PuqProxmoxKvm\\Vms")]
+pub struct PhpVms {
+    pub(super) kvm: Kvm,
+}
+
+#[php_impl]
+impl PhpVms {
+    /// The states for the page's filters and Reset dialog: `vm_states`, `reset_targets`,
+    /// `service_states`.
+    pub fn states() -> ZBox<ZendHashTable> {
+        let mut m = Map::new();
+        m.insert("vm_states".into(), steps::all_states().into());
+        m.insert("reset_targets".into(), admin::RESET_TARGETS.to_vec().into());
+        m.insert(
+            "service_states".into(),
+            admin::SERVICE_STATES.to_vec().into(),
+        );
+        map_to_array(&m)
+    }
+
+    /// A page of the list: `total`, `filtered` and `rows` (service_id, client_id, client,
+    /// product, server, vm_id, vm_name, vm_status, service_status, ips [ip, rdns],
+    /// last_error, actions). `$query`: `start`, `length` (1-100), `search` (service id,
+    /// client, VM name, IP), `sort` (id, client, product, server, vm, vm_status,
+    /// service_status), `dir` (asc, desc), `service_status`, `vm_status`.
+    ///
+    /// @throws Exception\ValidationException naming the bad parameter
+    pub fn list(&self, query: &ZendHashTable) -> PhpResult<ZBox<ZendHashTable>> {
+        let query = admin::ListQuery::from_map(&array_to_map(query, "query")?)?;
+        Ok(to_array(&block_on(admin::list(self.kvm.db(), &query))?)?)
+    }
+
+    /// The VM's run log: `vm_status`, `last_failure` (for the red banner, or null) and `runs`
+    /// (newest first: kind, started_at, finished_at, result, error, steps).
+    pub fn log(&self, service_id: i64) -> PhpResult<ZBox<ZendHashTable>> {
+        Ok(to_array(&block_on(admin::log(self.kvm.db(), service_id))?)?)
+    }
+
+    /// Switches the VM to a re-runnable state (ready, creation, set_ip, change_package,
+    /// set_dns_records, terminate, remove); cron picks it up on its next run.
+    ///
+    /// @throws Exception\ValidationException for any other state
+    pub fn reset(&self, service_id: i64, status: String) -> PhpResult<()> {
+        Ok(block_on(admin::reset(self.kvm.db(), service_id, &status))?)
+    }
+
+    /// The raw `puqProxmoxKVM_vm_info` row, column => text (or null).
+    pub fn record(&self, service_id: i64) -> PhpResult<ZBox<ZendHashTable>> {
+        Ok(map_to_array(&block_on(admin::record(
+            self.kvm.db(),
+            service_id,
+        ))?))
+    }
+
+    /// Writes raw values to the row after checking each against its column (numbers, dates,
+    /// JSON that parses, a known status); nothing is written if one fails.
+    ///
+    /// @throws Exception\ValidationException naming the column
+    pub fn update_record(&self, service_id: i64, changes: &ZendHashTable) -> PhpResult<()> {
+        let changes: Map<String, Value> = array_to_map(changes, "record")?;
+        Ok(block_on(admin::update_record(
+            self.kvm.db(),
+            service_id,
+            &changes,
+        ))?)
+    }
+
+    /// Deletes the VM row (only in error_terminate or remove); never touches Proxmox or
+    /// tblhosting.
+    ///
+    /// @throws Exception\ConflictException in any other state
+    pub fn delete_record(&self, service_id: i64) -> PhpResult<()> {
+        Ok(block_on(admin::delete_record(self.kvm.db(), service_id))?)
+    }
+}
