@@ -7,7 +7,7 @@ PHP       ?= php
 PHPUNIT   ?= /usr/bin/phpunit
 export PUQ_EXTENSION := $(EXT)
 
-.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup clean
+.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup bench-vm-list clean
 
 ## build: the extension, target/release/libpuq_proxmox_kvm.so
 build:
@@ -57,3 +57,7 @@ bench-startup: build
 clean:
 	cargo clean
 	rm -rf node_modules tests/output
+
+## bench-vm-list: the VM Management list with 100,000 VMs through PHP (median, p95)
+bench-vm-list: build
+	$(PHP) -d extension=$(EXT) tests/bench/vm_list.php

@@ -163,6 +163,47 @@ pub const MIGRATIONS: &[Migration] = &[
             },
         ],
     },
+    Migration {
+        version: 5,
+        name: "vm list index",
+        tables: &["puq_proxmox_kvm_vm_list", "puq_proxmox_kvm_vm_terms"],
+        steps: &[
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_vm_list` (",
+                "`service_id` int(10) NOT NULL,",
+                "`client_id` int(10) DEFAULT NULL,",
+                "`client_name` varchar(191) NOT NULL DEFAULT '',",
+                "`product` varchar(191) NOT NULL DEFAULT '',",
+                "`server` varchar(191) NOT NULL DEFAULT '',",
+                "`service_status` varchar(16) NOT NULL DEFAULT '',",
+                "`source_hash` char(32) NOT NULL,",
+                "PRIMARY KEY (`service_id`),",
+                "KEY `client_name` (`client_name`, `service_id`),",
+                "KEY `product` (`product`, `service_id`),",
+                "KEY `server` (`server`, `service_id`),",
+                "KEY `service_status` (`service_status`, `service_id`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_vm_terms` (",
+                "`term` varchar(128) NOT NULL,",
+                "`service_id` int(10) NOT NULL,",
+                "PRIMARY KEY (`term`, `service_id`),",
+                "KEY `service_id` (`service_id`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+            Step::Index {
+                table: "puqProxmoxKVM_vm_info",
+                name: "vm_status_service",
+                columns: "`vm_status`, `service_id`",
+            },
+            Step::Index {
+                table: "puqProxmoxKVM_vm_info",
+                name: "vm_id",
+                columns: "`vm_id`",
+            },
+        ],
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -10,12 +10,14 @@ use mysql_async::Value as SqlValue;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::steps;
+use super::{list_index, steps};
 use crate::db::{all, first, Db};
 use crate::error::{Error, Result};
 
 const VMS: &str = "puqProxmoxKVM_vm_info";
 const RUNS: &str = "puq_proxmox_kvm_vm_runs";
+const LIST: &str = "puq_proxmox_kvm_vm_list";
+const TERMS: &str = "puq_proxmox_kvm_vm_terms";
 
 /// States an admin may reset a VM to (the re-runnable ones).
 pub const RESET_TARGETS: &[&str] = &[
@@ -72,13 +74,13 @@ impl SortColumn {
 
     fn sql(self) -> &'static str {
         match self {
-            SortColumn::Id => "v.service_id",
-            SortColumn::Client => "c.lastname, c.firstname",
-            SortColumn::Product => "p.name",
-            SortColumn::Server => "s.name",
+            SortColumn::Id => "l.service_id",
+            SortColumn::Client => "l.client_name",
+            SortColumn::Product => "l.product",
+            SortColumn::Server => "l.server",
             SortColumn::Vm => "v.vm_id",
             SortColumn::VmStatus => "v.vm_status",
-            SortColumn::ServiceStatus => "h.domainstatus",
+            SortColumn::ServiceStatus => "l.service_status",
         }
     }
 }
@@ -211,14 +213,16 @@ pub fn actions_for(status: &str) -> Vec<&'static str> {
     actions
 }
 
-fn like(term: &str) -> String {
+/// A LIKE pattern matching values that start with `term`.
+fn prefix(term: &str) -> String {
     let escaped = term
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    format!("%{escaped}%")
+    format!("{escaped}%")
 }
 
+/// The live sources of a row of the list.
 const FROM: &str = "FROM `puqProxmoxKVM_vm_info` v \
     LEFT JOIN tblhosting h ON h.id = v.service_id \
     LEFT JOIN tblclients c ON c.id = h.userid \
@@ -313,13 +317,15 @@ fn list_row(mut row: mysql_async::Row) -> Result<VmListRow> {
     })
 }
 
-/// A page of the VM list.
+/// A page of the VM list. Searching, filtering, sorting and counting use the list index
+/// (see [`list_index`]); the page's rows are read live.
 pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage> {
+    list_index::ensure_fresh(db).await?;
     let mut conn = db.conn().await?;
     let mut conditions = Vec::new();
     let mut params: Vec<SqlValue> = Vec::new();
     if let Some(status) = &query.service_status {
-        conditions.push("h.domainstatus = ?".to_string());
+        conditions.push("l.service_status = ?".to_string());
         params.push(status.as_str().into());
     }
     if let Some(status) = &query.vm_status {
@@ -327,28 +333,23 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage> {
         params.push(status.as_str().into());
     }
     if !query.search.is_empty() {
-        let pattern = like(&query.search);
-        let mut any = vec![
-            "v.vm_name LIKE ?",
-            "CONCAT_WS(' ', c.firstname, c.lastname) LIKE ?",
-            "c.companyname LIKE ?",
-            "h.dedicatedip LIKE ?",
-            "h.assignedips LIKE ?",
-        ];
-        for _ in 0..any.len() {
-            params.push(pattern.as_str().into());
-        }
-        if let Ok(id) = query.search.trim_start_matches('#').parse::<i64>() {
-            any.push("v.service_id = ?");
+        let mut matches = format!("SELECT service_id FROM `{TERMS}` WHERE term LIKE ?");
+        params.push(prefix(&list_index::normalise_term(&query.search)).into());
+        if let Ok(id) = query.search.trim().trim_start_matches('#').parse::<i64>() {
+            matches.push_str(&format!(
+                " UNION SELECT ? UNION SELECT service_id FROM `{VMS}` WHERE vm_id = ?"
+            ));
+            params.push(id.into());
             params.push(id.into());
         }
-        conditions.push(format!("({})", any.join(" OR ")));
+        conditions.push(format!("l.service_id IN ({matches})"));
     }
     let filter = if conditions.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     };
+    let from = format!("FROM `{LIST}` l JOIN `{VMS}` v ON v.service_id = l.service_id");
     let total: u64 = first(&mut conn, &format!("SELECT COUNT(*) FROM `{VMS}`"), ())
         .await?
         .unwrap_or(0);
@@ -357,34 +358,48 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage> {
     } else {
         first(
             &mut conn,
-            &format!("SELECT COUNT(*) {FROM} {filter}"),
+            &format!("SELECT COUNT(*) {from} {filter}"),
             params.clone(),
         )
         .await?
         .unwrap_or(0)
     };
     let dir = if query.descending { "DESC" } else { "ASC" };
-    let order = query
-        .sort
-        .sql()
-        .split(", ")
-        .map(|c| format!("{c} {dir}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut page_params = params;
     page_params.push(query.offset.into());
     page_params.push(query.limit.into());
+    let ids: Vec<i64> =
+        all(
+            &mut conn,
+            &format!(
+            "SELECT l.service_id {from} {filter} ORDER BY {} {dir}, {}.service_id {dir} LIMIT ?, ?",
+            query.sort.sql(),
+            // The tie-breaker from the same table as the sort column, so one index serves both.
+            if query.sort.sql().starts_with("v.") { "v" } else { "l" }
+        ),
+            page_params,
+        )
+        .await?;
+    if ids.is_empty() {
+        return Ok(ListPage {
+            total,
+            filtered,
+            rows: Vec::new(),
+        });
+    }
+    let placeholders = vec!["?"; ids.len()].join(",");
     let rows: Vec<mysql_async::Row> = conn
         .exec(
             format!(
                 "SELECT v.service_id, h.userid, TRIM(CONCAT_WS(' ', c.firstname, c.lastname)), p.name, s.name, h.domainstatus, \
                  v.vm_id, v.vm_name, v.vm_status, h.dedicatedip, h.assignedips, v.vm_rev_dns, p.configoption21, v.vm_last_error \
-                 {FROM} {filter} ORDER BY {order}, v.service_id {dir} LIMIT ?, ?"
+                 {FROM} WHERE v.service_id IN ({placeholders})"
             ),
-            page_params,
+            ids.clone(),
         )
         .await?;
-    let rows = rows.into_iter().map(list_row).collect::<Result<Vec<_>>>()?;
+    let mut rows = rows.into_iter().map(list_row).collect::<Result<Vec<_>>>()?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.service_id));
     Ok(ListPage {
         total,
         filtered,
@@ -668,7 +683,8 @@ pub async fn delete_record(db: &Db, service_id: i64) -> Result<()> {
         Some("error_terminate" | "remove") => {
             conn.exec_drop(format!("DELETE FROM `{VMS}` WHERE service_id = ? AND vm_status IN ('error_terminate', 'remove')"), (service_id,)).await?;
             conn.exec_drop(format!("DELETE FROM `{RUNS}` WHERE service_id = ?"), (service_id,)).await?;
-            Ok(())
+            drop(conn);
+            list_index::sync(db, Some(service_id)).await.map(|_| ())
         }
         Some(other) => Err(Error::Conflict(format!(
             "the record of service {service_id} can be deleted only in error_terminate or remove, it is in {other}; terminate the service first"
@@ -752,6 +768,6 @@ mod tests {
 
     #[test]
     fn like_patterns_escape_wildcards() {
-        assert_eq!(like("10_0%"), "%10\\_0\\%%");
+        assert_eq!(prefix("10_0%"), "10\\_0\\%%");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod engine;
+pub mod list_index;
 pub mod runlog;
 pub mod steps;
 
