@@ -11,7 +11,9 @@ pub mod cron;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod ipam;
 pub mod module;
+pub mod net;
 pub mod runtime;
 pub mod settings;
 

@@ -3,6 +3,7 @@
 
 mod convert;
 pub mod exceptions;
+mod ipam;
 mod module;
 
 use ext_php_rs::prelude::*;
@@ -32,6 +33,7 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
 #[php_module]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = exceptions::register(module);
+    let module = ipam::register(module);
     module
         .class::<module::PhpModule>()
         .info_function(module_info)
