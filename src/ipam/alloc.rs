@@ -12,7 +12,7 @@
 //! candidate is offset by a growing random amount, so concurrent allocators spread out instead
 //! of queueing on one address. A /48 IPv6 pool costs what a /24 costs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -84,7 +84,7 @@ fn assigned(row: &AllocRow) -> Assigned {
     }
 }
 
-/// The addresses `service_id` holds, in the order they were handed out.
+/// The addresses `service_id` holds: IPv4 first, each family in the order handed out.
 pub async fn addresses(db: &Db, service_id: u32) -> Result<Vec<Assigned>> {
     let mut conn = db.conn().await?;
     Ok(held(&mut conn, service_id)
@@ -97,7 +97,7 @@ pub async fn addresses(db: &Db, service_id: u32) -> Result<Vec<Assigned>> {
 async fn held(conn: &mut Conn, service_id: u32) -> Result<Vec<AllocRow>> {
     all(
         conn,
-        &format!("SELECT {ALLOC_COLUMNS} FROM puq_proxmox_kvm_ip_allocations WHERE service_id = ? ORDER BY id"),
+        &format!("SELECT {ALLOC_COLUMNS} FROM puq_proxmox_kvm_ip_allocations WHERE service_id = ? ORDER BY family, id"),
         (service_id,),
     )
     .await
@@ -293,6 +293,18 @@ struct Source<'a> {
     dns: Vec<IpAddr>,
 }
 
+fn list_source(line: &LegacyLine) -> Source<'_> {
+    Source {
+        pool_id: None,
+        kind: "list",
+        bridge: &line.bridge,
+        vlan: line.vlan,
+        gateway: line.gateway,
+        prefix: line.prefix,
+        dns: line.dns.clone(),
+    }
+}
+
 impl Claimer<'_> {
     fn fits(&self, bridge: &Bridge, vlan: u16) -> bool {
         self.network
@@ -375,36 +387,63 @@ impl Claimer<'_> {
         if self.held_elsewhere.is_none() {
             self.held_elsewhere = Some(held_in_whmcs(conn, self.needs.service_id).await?);
         }
-        let lines = self.list.clone().unwrap_or_default();
-        let mut got = 0;
-        for line in lines.iter().filter(|l| l.family() == family) {
-            if got == missing {
-                break;
-            }
-            if !self.fits(&line.bridge, line.vlan)
-                || self
+        // What the allocation table already holds from this list; `true`: held by a Terminated
+        // (or deleted) service, so free to take over.
+        let rows: Vec<(String, u8)> = all(
+            conn,
+            "SELECT a.ip, IF(h.id IS NULL OR h.domainstatus = 'Terminated', 1, 0) FROM puq_proxmox_kvm_ip_allocations a \
+             LEFT JOIN tblhosting h ON h.id = a.service_id WHERE a.server_id = ? AND a.source = 'list'",
+            (self.needs.server_id,),
+        )
+        .await?;
+        let taken: HashMap<IpAddr, bool> = rows
+            .into_iter()
+            .filter_map(|(ip, stale)| ip.parse::<IpAddr>().ok().map(|ip| (ip, stale == 1)))
+            .collect();
+        let candidates: Vec<LegacyLine> = self
+            .list
+            .iter()
+            .flatten()
+            .filter(|l| l.family() == family && self.fits(&l.bridge, l.vlan))
+            .filter(|l| {
+                !self
                     .held_elsewhere
                     .as_ref()
-                    .is_some_and(|h| h.contains(&line.ip))
-            {
-                continue;
+                    .is_some_and(|h| h.contains(&l.ip))
+            })
+            .filter(|l| taken.get(&l.ip).is_none_or(|stale| *stale))
+            .cloned()
+            .collect();
+        let (mut got, mut refused, mut next) = (0, 0u32, 0usize);
+        while got < missing && next < candidates.len() {
+            let line = &candidates[next];
+            let source = list_source(line);
+            if taken.get(&line.ip) == Some(&true) {
+                take_over_terminated(conn, line.ip).await?;
             }
-            let source = Source {
-                pool_id: None,
-                kind: "list",
-                bridge: &line.bridge,
-                vlan: line.vlan,
-                gateway: line.gateway,
-                prefix: line.prefix,
-                dns: line.dns.clone(),
-            };
-            let mut ok = insert(conn, self.needs, line.ip, &source).await?;
-            if !ok && take_over_terminated(conn, line.ip).await? {
-                ok = insert(conn, self.needs, line.ip, &source).await?;
-            }
-            if ok {
+            if insert(conn, self.needs, line.ip, &source).await? {
                 self.claimed(&line.bridge, line.vlan);
                 got += 1;
+                next += 1;
+            } else {
+                // Another allocator got there first: spread out from it.
+                refused += 1;
+                next += 1 + random(u128::from((2 * refused).min(16))) as usize;
+            }
+        }
+        // A random skip may have stepped over free lines: one more pass, in order.
+        if got < missing && refused > 0 {
+            for line in &candidates {
+                if got == missing {
+                    break;
+                }
+                let source = list_source(line);
+                if self.fits(&line.bridge, line.vlan)
+                    && insert(conn, self.needs, line.ip, &source).await?
+                {
+                    self.claimed(&line.bridge, line.vlan);
+                    got += 1;
+                }
             }
         }
         Ok(got)
