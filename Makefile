@@ -7,7 +7,7 @@ PHP       ?= php
 PHPUNIT   ?= /usr/bin/phpunit
 export PUQ_EXTENSION := $(EXT)
 
-.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup clean
+.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup bench-ipam clean
 
 ## build: the extension, target/release/libpuq_proxmox_kvm.so
 build:
@@ -53,6 +53,10 @@ check-stubs:
 ## bench-startup: php -r '' with and without the extension (wall time, peak RSS)
 bench-startup: build
 	python3 benches/startup.py --extension $(EXT)
+
+## bench-ipam: allocations/s by 8 processes on a /16 IPv4 and a /48 IPv6 pool with 10,000 in use, and their ratio
+bench-ipam: build
+	$(PHP) -d extension=$(EXT) benches/ipam.php
 
 clean:
 	cargo clean

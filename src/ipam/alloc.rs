@@ -177,6 +177,27 @@ async fn with_retries(db: &Db, service_id: u32, exact: bool) -> Result<Vec<Assig
     }
 }
 
+/// When this process last had a claim refused (milliseconds since the epoch; 0: never).
+static LAST_REFUSAL: AtomicU64 = AtomicU64::new(0);
+/// How long after a refusal this process keeps spreading its first candidates.
+const CONTENTION_WINDOW_MS: u64 = 2_000;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// How far past the lowest candidate to spread: 0 (take the lowest free address) unless this
+/// process met other allocators recently or in this very claim, so that a quiet installation
+/// hands out addresses in order and a busy one does not queue on one address.
+fn spread(refused: u32) -> u128 {
+    let recent =
+        now_ms().saturating_sub(LAST_REFUSAL.load(Ordering::Relaxed)) < CONTENTION_WINDOW_MS;
+    let steps = refused + if recent { 8 } else { 0 };
+    u128::from((8 * steps).min(256))
+}
+
 /// A small random number in `0..=max` (xorshift, seeded by time and process; spreading
 /// candidates needs no cryptographic quality).
 fn random(max: u128) -> u128 {
@@ -238,6 +259,7 @@ async fn ensure(conn: &mut Conn, service_id: u32, exact: bool) -> Result<Vec<Ass
         list: None,
         held_elsewhere: None,
         network: constraint(&needs, &kept),
+        new_rows: Vec::new(),
     };
     for family in [Family::V4, Family::V6] {
         let code = family_code(family);
@@ -247,7 +269,9 @@ async fn ensure(conn: &mut Conn, service_id: u32, exact: bool) -> Result<Vec<Ass
             claimer.claim(conn, family, missing).await?;
         }
     }
-    let all_rows = held(conn, service_id).await?;
+    let mut all_rows = kept;
+    all_rows.append(&mut claimer.new_rows);
+    all_rows.sort_by_key(|r| (r.2, r.0));
     let list: Vec<Assigned> = all_rows.iter().map(assigned).collect();
     let first_v4 = list.iter().position(|a| a.family == Family::V4);
     let dedicated = first_v4
@@ -280,6 +304,8 @@ struct Claimer<'a> {
     list: Option<Vec<LegacyLine>>,
     held_elsewhere: Option<HashSet<IpAddr>>,
     network: Option<(String, u16)>,
+    /// The rows claimed so far.
+    new_rows: Vec<AllocRow>,
 }
 
 /// Where a claimed address came from, copied into its allocation row.
@@ -341,7 +367,8 @@ impl Claimer<'_> {
         Ok(())
     }
 
-    fn claimed(&mut self, bridge: &Bridge, vlan: u16) {
+    fn claimed(&mut self, bridge: &Bridge, vlan: u16, row: AllocRow) {
+        self.new_rows.push(row);
         if self.network.is_none() {
             self.network = Some((bridge.as_str().to_string(), vlan));
         }
@@ -364,10 +391,11 @@ impl Claimer<'_> {
                 return Ok(false);
             };
             let ip = net::from_number(candidate, spec.family);
-            if insert(conn, self.needs, ip, &source).await? {
-                self.claimed(&spec.bridge, spec.vlan);
+            if let Some(row) = insert(conn, self.needs, ip, &source).await? {
+                self.claimed(&spec.bridge, spec.vlan, row);
                 return Ok(true);
             }
+            LAST_REFUSAL.store(now_ms(), Ordering::Relaxed);
         }
         Err(Error::Conflict(format!(
             "IP pool {} is too busy: {MAX_REFUSED} claims in a row were taken by other allocators - try again",
@@ -421,8 +449,8 @@ impl Claimer<'_> {
             if taken.get(&line.ip) == Some(&true) {
                 take_over_terminated(conn, line.ip).await?;
             }
-            if insert(conn, self.needs, line.ip, &source).await? {
-                self.claimed(&line.bridge, line.vlan);
+            if let Some(row) = insert(conn, self.needs, line.ip, &source).await? {
+                self.claimed(&line.bridge, line.vlan, row);
                 got += 1;
                 next += 1;
             } else {
@@ -438,10 +466,11 @@ impl Claimer<'_> {
                     break;
                 }
                 let source = list_source(line);
-                if self.fits(&line.bridge, line.vlan)
-                    && insert(conn, self.needs, line.ip, &source).await?
-                {
-                    self.claimed(&line.bridge, line.vlan);
+                if !self.fits(&line.bridge, line.vlan) {
+                    continue;
+                }
+                if let Some(row) = insert(conn, self.needs, line.ip, &source).await? {
+                    self.claimed(&line.bridge, line.vlan, row);
                     got += 1;
                 }
             }
@@ -464,12 +493,7 @@ async fn candidate(conn: &mut Conn, pool: &StoredPool, refused: u32) -> Result<O
         None => start,
         Some(m) => dec(&m)?.saturating_add(1),
     };
-    // Spread after a refusal: up to 8 addresses per refusal, at most 256 ahead.
-    let spread = if refused == 0 {
-        0
-    } else {
-        u128::from((8 * refused).min(256))
-    };
+    let spread = spread(refused);
     if base <= stop {
         let c = base.saturating_add(random(spread));
         return Ok(Some(if c > stop { base } else { c }));
@@ -515,8 +539,13 @@ async fn candidate(conn: &mut Conn, pool: &StoredPool, refused: u32) -> Result<O
     }
 }
 
-/// The claim: one INSERT guarded by the UNIQUE key. `false` when another holder has it.
-async fn insert(conn: &mut Conn, needs: &Needs, ip: IpAddr, source: &Source<'_>) -> Result<bool> {
+/// The claim: one INSERT guarded by the UNIQUE key. `None` when another holder has it.
+async fn insert(
+    conn: &mut Conn,
+    needs: &Needs,
+    ip: IpAddr,
+    source: &Source<'_>,
+) -> Result<Option<AllocRow>> {
     let dns: Vec<String> = source.dns.iter().map(ToString::to_string).collect();
     let result = conn
         .exec_drop(
@@ -540,8 +569,19 @@ async fn insert(conn: &mut Conn, needs: &Needs, ip: IpAddr, source: &Source<'_>)
         )
         .await;
     match result {
-        Ok(()) => Ok(true),
-        Err(e) if is_duplicate(&e) => Ok(false),
+        Ok(()) => Ok(Some((
+            conn.last_insert_id().unwrap_or(0),
+            net::display(ip),
+            family_code(Family::of(ip)),
+            source.pool_id,
+            source.kind.to_string(),
+            source.bridge.as_str().to_string(),
+            source.vlan,
+            source.gateway.to_string(),
+            source.prefix,
+            dns.join(","),
+        ))),
+        Err(e) if is_duplicate(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
