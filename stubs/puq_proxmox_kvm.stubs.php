@@ -95,6 +95,13 @@ namespace PuqProxmoxKvm {
         public function resize(int $service_id): array {}
 
         /**
+         * The Proxmox KVM servers a pool can belong to: `id`, `name`, `hostname`, by name.
+         *
+         * @return array
+         */
+        public function servers(): array {}
+
+        /**
          * Changes the fields given; the others keep their value. Addresses already handed out
          * keep what they were given.
          *

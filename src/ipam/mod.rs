@@ -106,6 +106,11 @@ impl IpPools {
         pools::list(&self.db).await
     }
 
+    /// See [`pools::servers`].
+    pub async fn servers(&self) -> Result<Vec<pools::ServerChoice>> {
+        pools::servers(&self.db).await
+    }
+
     /// See [`alloc::allocate`].
     pub async fn allocate(&self, service_id: u32) -> Result<Vec<alloc::Assigned>> {
         alloc::allocate(&self.db, service_id).await

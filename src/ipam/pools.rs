@@ -410,3 +410,26 @@ async fn fetch(conn: &mut Conn, id: Option<u32>) -> Result<Vec<(PoolRow, Option<
         })
         .collect())
 }
+
+/// A server a pool can belong to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerChoice {
+    pub id: u32,
+    pub name: String,
+    pub hostname: String,
+}
+
+/// The servers of this module, by name: the choices of the pool form's Server field.
+pub async fn servers(db: &Db) -> Result<Vec<ServerChoice>> {
+    let mut conn = db.conn().await?;
+    let rows: Vec<(u32, String, String)> = all(
+        &mut conn,
+        "SELECT id, name, hostname FROM tblservers WHERE type = ? ORDER BY name, id",
+        (SERVER_MODULE,),
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, hostname)| ServerChoice { id, name, hostname })
+        .collect())
+}

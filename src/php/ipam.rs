@@ -117,6 +117,12 @@ impl PhpIpPools {
         Ok(list(&pools)?)
     }
 
+    /// The Proxmox KVM servers a pool can belong to: `id`, `name`, `hostname`, by name.
+    pub fn servers(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let servers = block_on(self.pools.servers())?;
+        Ok(list(&servers)?)
+    }
+
     /// Gives the service the addresses its product and configurable options ask for and
     /// records them in tblhosting (dedicatedip: the first IPv4; assignedips: the rest).
     /// Idempotent; all or nothing. Returns each address with `family`, `address`, `bridge`,
