@@ -22,9 +22,10 @@ use mysql_async::Conn;
 use serde::Serialize;
 
 use super::legacy::{self, LegacyLine};
+use super::pool::{Bridge, PoolSpec};
 use super::pools::{pools_of_server, StoredPool};
 use super::service::{self, Needs};
-use super::{dec, is_duplicate, num_param, pool::Bridge, transaction};
+use super::{dec, is_duplicate, num_param, transaction};
 use crate::db::{all, first, Db};
 use crate::error::{Error, Result};
 use crate::net::{self, Family};
@@ -309,7 +310,7 @@ struct Claimer<'a> {
 }
 
 /// Where a claimed address came from, copied into its allocation row.
-struct Source<'a> {
+pub(super) struct Source<'a> {
     pool_id: Option<u32>,
     kind: &'static str,
     bridge: &'a Bridge,
@@ -317,6 +318,21 @@ struct Source<'a> {
     gateway: IpAddr,
     prefix: u8,
     dns: Vec<IpAddr>,
+}
+
+impl Source<'_> {
+    /// Pool `id` defined by `spec`.
+    pub(super) fn pool(id: u32, spec: &PoolSpec) -> Source<'_> {
+        Source {
+            pool_id: Some(id),
+            kind: "pool",
+            bridge: &spec.bridge,
+            vlan: spec.vlan,
+            gateway: spec.gateway,
+            prefix: spec.prefix,
+            dns: spec.dns(),
+        }
+    }
 }
 
 fn list_source(line: &LegacyLine) -> Source<'_> {
@@ -332,6 +348,11 @@ fn list_source(line: &LegacyLine) -> Source<'_> {
 }
 
 impl Claimer<'_> {
+    /// The service and server new rows are recorded for.
+    fn holder(&self) -> (u32, u32) {
+        (self.needs.service_id, self.needs.server_id)
+    }
+
     fn fits(&self, bridge: &Bridge, vlan: u16) -> bool {
         self.network
             .as_ref()
@@ -377,21 +398,13 @@ impl Claimer<'_> {
     /// Claims one address of `pool`; `false` when the pool has none left.
     async fn claim_in_pool(&mut self, conn: &mut Conn, pool: &StoredPool) -> Result<bool> {
         let spec = &pool.spec;
-        let source = Source {
-            pool_id: Some(pool.id),
-            kind: "pool",
-            bridge: &spec.bridge,
-            vlan: spec.vlan,
-            gateway: spec.gateway,
-            prefix: spec.prefix,
-            dns: spec.dns(),
-        };
+        let source = Source::pool(pool.id, spec);
         for refused in 0..MAX_REFUSED {
             let Some(candidate) = candidate(conn, pool, refused).await? else {
                 return Ok(false);
             };
             let ip = net::from_number(candidate, spec.family);
-            if let Some(row) = insert(conn, self.needs, ip, &source).await? {
+            if let Some(row) = insert(conn, self.holder(), ip, &source).await? {
                 self.claimed(&spec.bridge, spec.vlan, row);
                 return Ok(true);
             }
@@ -449,7 +462,7 @@ impl Claimer<'_> {
             if taken.get(&line.ip) == Some(&true) {
                 take_over_terminated(conn, line.ip).await?;
             }
-            if let Some(row) = insert(conn, self.needs, line.ip, &source).await? {
+            if let Some(row) = insert(conn, self.holder(), line.ip, &source).await? {
                 self.claimed(&line.bridge, line.vlan, row);
                 got += 1;
                 next += 1;
@@ -469,7 +482,7 @@ impl Claimer<'_> {
                 if !self.fits(&line.bridge, line.vlan) {
                     continue;
                 }
-                if let Some(row) = insert(conn, self.needs, line.ip, &source).await? {
+                if let Some(row) = insert(conn, self.holder(), line.ip, &source).await? {
                     self.claimed(&line.bridge, line.vlan, row);
                     got += 1;
                 }
@@ -540,9 +553,9 @@ async fn candidate(conn: &mut Conn, pool: &StoredPool, refused: u32) -> Result<O
 }
 
 /// The claim: one INSERT guarded by the UNIQUE key. `None` when another holder has it.
-async fn insert(
+pub(super) async fn insert(
     conn: &mut Conn,
-    needs: &Needs,
+    (service_id, server_id): (u32, u32),
     ip: IpAddr,
     source: &Source<'_>,
 ) -> Result<Option<AllocRow>> {
@@ -556,8 +569,8 @@ async fn insert(
                 num_param(net::to_number(ip)),
                 net::display(ip),
                 family_code(Family::of(ip)),
-                needs.service_id,
-                needs.server_id,
+                service_id,
+                server_id,
                 source.pool_id,
                 source.kind,
                 source.bridge.as_str(),

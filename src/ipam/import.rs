@@ -15,13 +15,12 @@ use mysql_async::{Conn, Row};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::alloc::family_code;
+use super::alloc::{insert as insert_allocation, Source};
 use super::pool::PoolSpec;
 use super::pools::{check_overlap, check_server, insert};
-use super::{num_param, transaction};
+use super::transaction;
 use crate::db::{first, table_columns, table_exists};
-use crate::error::{Error, Result};
-use crate::net::{self, Family};
+use crate::error::Result;
 
 /// The legacy pools table.
 pub const POOLS_TABLE: &str = "puq_customization_ip_pools";
@@ -351,33 +350,19 @@ async fn run(conn: &mut Conn) -> Result<ImportReport> {
             report.skipped.push(format!("allocation {ip} of service {service}: no imported pool of server {server} holds it"));
             continue;
         };
-        let dns: Vec<String> = spec.dns().iter().map(ToString::to_string).collect();
-        let result = conn
-            .exec_drop(
-                "INSERT INTO puq_proxmox_kvm_ip_allocations \
-                 (address, ip, family, service_id, server_id, pool_id, source, bridge, vlan, gateway, prefix, dns) \
-                 VALUES (CAST(? AS DECIMAL(39,0)), ?, ?, ?, ?, ?, 'pool', ?, ?, ?, ?, ?)",
-                (
-                    num_param(net::to_number(ip)),
-                    net::display(ip),
-                    family_code(Family::of(ip)),
-                    service,
-                    spec.server_id,
-                    *pool_id,
-                    spec.bridge.as_str(),
-                    spec.vlan,
-                    spec.gateway.to_string(),
-                    spec.prefix,
-                    dns.join(","),
-                ),
-            )
-            .await;
-        match result {
-            Ok(()) => report.allocations += 1,
-            Err(e) if super::is_duplicate(&e) => report.skipped.push(format!(
+        let service = u32::try_from(service).unwrap_or(0);
+        match insert_allocation(
+            conn,
+            (service, spec.server_id),
+            ip,
+            &Source::pool(*pool_id, spec),
+        )
+        .await?
+        {
+            Some(_) => report.allocations += 1,
+            None => report.skipped.push(format!(
                 "allocation {ip} of service {service}: the address is already held"
             )),
-            Err(e) => return Err(Error::from(e)),
         }
     }
     Ok(report)

@@ -52,7 +52,9 @@ final class ExtensionTest extends TestCase
             'PuqProxmoxKvm\\Exception\\ProviderException',
             'PuqProxmoxKvm\\Exception\\ProxmoxException',
             'PuqProxmoxKvm\\Exception\\ValidationException',
+            'PuqProxmoxKvm\\IpPools',
             'PuqProxmoxKvm\\Module',
+            'PuqProxmoxKvm\\Net',
         ], $classes);
         foreach ($classes as $class) {
             if (str_contains($class, '\\Exception\\') && $class !== Exception\ModuleException::class) {

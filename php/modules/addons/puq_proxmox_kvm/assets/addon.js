@@ -22,6 +22,16 @@
     scope.find('.puq-error').first().text(message).removeClass('hidden');
   }
 
+  /** Shows a failed save next to the field it names (data-field), else above the form. */
+  function showFieldError(form, err) {
+    var group = err.field ? form.find('[data-field="' + err.field + '"]') : $();
+    if (group.length) {
+      group.addClass('has-error').find('.puq-field-error').text(err.error);
+    } else {
+      showError(form, err.error);
+    }
+  }
+
   // Dashboard cards.
   $('[data-source="dashboard"]').each(function () {
     var cards = $(this);
@@ -58,12 +68,7 @@
         fill(saved);
         form.find('.puq-saved').removeClass('hidden');
       }, function (err) {
-        var group = err.field ? form.find('[data-field="' + err.field + '"]') : $();
-        if (group.length) {
-          group.addClass('has-error').find('.puq-field-error').text(err.error);
-        } else {
-          showError(form, err.error);
-        }
+        showFieldError(form, err);
       });
     });
   });
@@ -181,12 +186,7 @@
         modal.modal('hide');
         load();
       }, function (err) {
-        var group = err.field ? form.find('[data-field="' + err.field + '"]') : $();
-        if (group.length) {
-          group.addClass('has-error').find('.puq-field-error').text(err.error);
-        } else {
-          showError(form, err.error);
-        }
+        showFieldError(form, err);
       });
     });
 
