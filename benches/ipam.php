@@ -4,13 +4,13 @@
  * IPv6 pool, each with 10,000 addresses already in use. Prints allocations per second for both and
  * their ratio (IPv6 / IPv4). Figures only; nothing is asserted.
  *
- *   make bench-ipam     (or: php -d extension=target/release/libpuq_proxmox_kvm.so benches/ipam.php [services])
+ *   make bench-ipam     (or: php -d extension=target/release/libpuq_proxmox_kvm.so benches/ipam.php [services [processes]])
  */
 
 require __DIR__ . '/../tests/whmcs/WhmcsHarness.php';
 require __DIR__ . '/../tests/php/workers/run.php';
 
-const PROCESSES = 8;
+define("PROCESSES", (int) ($argv[2] ?? 8));
 const IN_USE = 10000;
 $services = (int) ($argv[1] ?? 2000);
 

@@ -51,19 +51,27 @@ pub(crate) async fn transaction<T>(
     conn: &mut Conn,
     body: impl AsyncFnOnce(&mut Conn) -> Result<T>,
 ) -> Result<T> {
-    conn.query_drop("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    // One round trip: the isolation level applies to the transaction started right after it.
+    conn.query_drop("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION")
         .await?;
-    conn.query_drop("START TRANSACTION").await?;
-    match body(conn).await {
-        Ok(v) => {
-            conn.query_drop("COMMIT").await?;
-            Ok(v)
-        }
+    let (result, clean) = match body(conn).await {
+        Ok(v) => match conn.query_drop("COMMIT").await {
+            Ok(()) => (Ok(v), true),
+            Err(e) => (Err(Error::from(e)), false),
+        },
         Err(e) => {
-            let _ = conn.query_drop("ROLLBACK").await;
-            Err(e)
+            let clean = conn.query_drop("ROLLBACK").await.is_ok();
+            (Err(e), clean)
         }
+    };
+    if clean {
+        // The transaction ended and left no session state (the isolation level was for this
+        // transaction only), so the connection goes back to the pool without a reset: that
+        // keeps its prepared statements and saves a prepare round trip per statement on the
+        // next call, about half the cost of an allocation.
+        conn.reset_connection(false);
     }
+    result
 }
 
 /// The IPAM capability of a connected module: pools and allocation.

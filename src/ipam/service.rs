@@ -79,7 +79,7 @@ fn option_family(name: &str) -> Option<(Family, bool)> {
 /// [`Error::NotFound`] for an unknown service; [`Error::Validation`] for unusable product values.
 pub async fn read_locked(conn: &mut Conn, service_id: u32) -> Result<Needs> {
     type Row = (
-        u32,
+        String,
         u32,
         Option<String>,
         Option<String>,
@@ -93,19 +93,24 @@ pub async fn read_locked(conn: &mut Conn, service_id: u32) -> Result<Needs> {
     );
     let row: Option<Row> = first(
         conn,
-        "SELECT h.id, h.server, s.name, s.assignedips, p.configoption14, p.configoption15, p.configoption16, \
+        "SELECT h.domainstatus, h.server, s.name, s.assignedips, p.configoption14, p.configoption15, p.configoption16, \
          p.configoption17, p.configoption18, p.configoption19, p.configoption20 \
          FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid LEFT JOIN tblservers s ON s.id = h.server \
          WHERE h.id = ? FOR UPDATE",
         (service_id,),
     )
     .await?;
-    let (_, server_id, server_name, list, bridge, vlan, v4, v6, auto, dhcp4, dhcp6) = row
+    let (status, server_id, server_name, list, bridge, vlan, v4, v6, auto, dhcp4, dhcp6) = row
         .ok_or_else(|| {
             Error::NotFound(format!(
                 "service {service_id} does not exist (or its product is gone)"
             ))
         })?;
+    if status == "Terminated" {
+        return Err(Error::Conflict(format!(
+            "service {service_id} is Terminated - a terminated service gets no addresses; reactivate it first"
+        )));
+    }
     let server_name = server_name.ok_or_else(|| {
         Error::validation(
             "server",
