@@ -7,7 +7,7 @@ PHP       ?= php
 PHPUNIT   ?= /usr/bin/phpunit
 export PUQ_EXTENSION := $(EXT)
 
-.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup bench-vm-list clean
+.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup bench-vm-list bench-ipam clean
 
 ## build: the extension, target/release/libpuq_proxmox_kvm.so
 build:
@@ -54,10 +54,14 @@ check-stubs:
 bench-startup: build
 	python3 benches/startup.py --extension $(EXT)
 
+## bench-ipam: allocations/s by 8 processes on a /16 IPv4 and a /48 IPv6 pool with 10,000 in use, and their ratio
+bench-ipam: build
+	$(PHP) -d extension=$(EXT) benches/ipam.php
+
 clean:
 	cargo clean
 	rm -rf node_modules tests/output
 
 ## bench-vm-list: the VM Management list with 100,000 VMs through PHP (median, p95)
 bench-vm-list: build
-	$(PHP) -d extension=$(EXT) tests/bench/vm_list.php
+	$(PHP) -d extension=$(EXT) benches/vm_list.php

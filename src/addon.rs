@@ -15,6 +15,8 @@ pub const SERVER_MODULE: &str = "puqProxmoxKVM";
 #[derive(Debug, Serialize)]
 pub struct Activation {
     pub migrations: MigrationReport,
+    /// The one-time import of the PUQ Customization IP pools, when it ran now.
+    pub legacy_import: Option<crate::ipam::import::ImportReport>,
     /// One sentence for WHMCS's activation notice.
     pub message: String,
 }
@@ -28,7 +30,8 @@ pub async fn activate(db: &Db) -> Result<Activation> {
         "INSERT IGNORE INTO `puq_proxmox_kvm_settings` (setting, value) VALUES ('installation_id', UUID())",
     )
     .await?;
-    let message = if report.applied.is_empty() {
+    let legacy_import = crate::ipam::import::import_legacy(&mut conn).await?;
+    let mut message = if report.applied.is_empty() {
         format!(
             "The module's tables are up to date (schema version {}); nothing was changed.",
             report.to
@@ -44,8 +47,13 @@ pub async fn activate(db: &Db) -> Result<Activation> {
             report.from, report.to
         )
     };
+    if let Some(import) = &legacy_import {
+        message.push(' ');
+        message.push_str(&import.sentence());
+    }
     Ok(Activation {
         migrations: report,
+        legacy_import,
         message,
     })
 }

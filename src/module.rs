@@ -55,4 +55,9 @@ impl Kvm {
         let mut conn = self.db.conn().await?;
         Settings::save(&mut conn, changes).await
     }
+
+    /// IP pool management and address allocation.
+    pub fn ip_pools(&self) -> crate::ipam::IpPools {
+        crate::ipam::IpPools::new(self.db.clone())
+    }
 }

@@ -42,6 +42,118 @@ namespace PuqProxmoxKvm {
     }
 
     /**
+     * IP pools of the Proxmox servers and the addresses services hold. Get it with
+     * `$kvm->ipPools()`.
+     */
+    class IpPools {
+        public function __construct() {}
+
+        /**
+         * The addresses the service holds, as `allocate()` returns them.
+         *
+         * @param int $service_id
+         * @return array
+         */
+        public function addresses(int $service_id): array {}
+
+        /**
+         * Gives the service the addresses its product and configurable options ask for and
+         * records them in tblhosting (dedicatedip: the first IPv4; assignedips: the rest).
+         * Idempotent; all or nothing. Returns each address with `family`, `address`, `bridge`,
+         * `vlan`, `gateway`, `prefix`, `dns` (list), `pool_id` (null for the server's list) and
+         * `source` (`pool` or `list`).
+         *
+         * @throws Exception\ConflictException naming the server, family, needed and free counts
+         * @throws Exception\NotFoundException for an unknown service
+         *
+         * @param int $service_id
+         * @return array
+         */
+        public function allocate(int $service_id): array {}
+
+        /**
+         * Creates a pool from `server_id`, `type` (`IPv4`/`IPv6`), `bridge`, `vlan` (0 =
+         * untagged), `gateway`, `mask` (prefix length), `dns1`, `dns2`, `address_start`,
+         * `address_stop`. Returns the new pool's id.
+         *
+         * @throws Exception\ValidationException naming the field and the fix (overlaps name the other pool)
+         *
+         * @param array $fields
+         * @return int
+         */
+        public function create(array $fields): int {}
+
+        /**
+         * Deletes a pool that has no address assigned.
+         *
+         * @throws Exception\NotFoundException when there is no such pool
+         * @throws Exception\ConflictException naming how many addresses and which services hold them
+         *
+         * @param int $id
+         * @return void
+         */
+        public function delete(int $id): void {}
+
+        /**
+         * One pool: its fields plus `server_name`, `total`, `used`, `free`, `usage_percent` and
+         * `rdns_zone`. `total` and `free` are strings when above PHP_INT_MAX (large IPv6 pools).
+         *
+         * @throws Exception\NotFoundException when there is no such pool
+         *
+         * @param int $id
+         * @return array
+         */
+        public function get(int $id): array {}
+
+        /**
+         * Every pool, as `get()` returns them, by server then id.
+         *
+         * @return array
+         */
+        public function list(): array {}
+
+        /**
+         * Returns every address of the service to its source and clears them from tblhosting.
+         * Returns how many were released.
+         *
+         * @param int $service_id
+         * @return int
+         */
+        public function release(int $service_id): int {}
+
+        /**
+         * Change package: brings the service to exactly what its package asks for now, keeping
+         * the addresses it has where it can. Returns the addresses as `allocate()` does.
+         *
+         * @throws Exception\ConflictException when the new counts cannot be met (nothing changes)
+         *
+         * @param int $service_id
+         * @return array
+         */
+        public function resize(int $service_id): array {}
+
+        /**
+         * The Proxmox KVM servers a pool can belong to: `id`, `name`, `hostname`, by name.
+         *
+         * @return array
+         */
+        public function servers(): array {}
+
+        /**
+         * Changes the fields given; the others keep their value. Addresses already handed out
+         * keep what they were given.
+         *
+         * @throws Exception\NotFoundException when there is no such pool
+         * @throws Exception\ValidationException naming the field and the fix
+         *
+         * @param int $id
+         * @param array $fields
+         * @return void
+         */
+        public function update(int $id, array $fields): void {}
+    }
+
+    /**
      * The module connected to the WHMCS database. Get one with `Module::connect()`.
      */
     class Module {
@@ -103,6 +215,13 @@ namespace PuqProxmoxKvm {
         public function deactivate(): array {}
 
         /**
+         * IP pools and address allocation.
+         *
+         * @return \PuqProxmoxKvm\IpPools
+         */
+        public function ipPools(): \PuqProxmoxKvm\IpPools {}
+
+        /**
          * Validates and saves the settings given (others keep their value); returns all of them.
          * Nothing is saved when any value is invalid.
          *
@@ -135,6 +254,38 @@ namespace PuqProxmoxKvm {
          * @return \PuqProxmoxKvm\Vms
          */
         public function vms(): \PuqProxmoxKvm\Vms {}
+    }
+
+    /**
+     * Address helpers: reverse names and reverse zones.
+     */
+    class Net {
+        public function __construct() {}
+
+        /**
+         * The reverse zone of the network `$ip`/`$prefix`: IPv4 prefixes round down to /24, /16
+         * or /8, IPv6 prefixes to a nibble boundary. `('192.168.130.2', 24)` gives
+         * `'130.168.192.in-addr.arpa'`; `('2001:db8::1', 32)` gives `'8.b.d.0.1.0.0.2.ip6.arpa'`.
+         *
+         * @throws Exception\ValidationException for a malformed address, or a prefix shorter than
+         * /8 (IPv4) or /4 (IPv6) or longer than the family allows
+         *
+         * @param string $ip
+         * @param int $prefix
+         * @return string
+         */
+        public static function rdnsZone(string $ip, int $prefix): string {}
+
+        /**
+         * The PTR owner name of an address, without a trailing dot:
+         * `'192.168.1.10'` gives `'10.1.168.192.in-addr.arpa'`.
+         *
+         * @throws Exception\ValidationException when `$ip` is not an address
+         *
+         * @param string $ip
+         * @return string
+         */
+        public static function reverseName(string $ip): string {}
     }
 
     /**

@@ -204,6 +204,64 @@ pub const MIGRATIONS: &[Migration] = &[
             },
         ],
     },
+    Migration {
+        version: 6,
+        name: "ip pools and address allocations",
+        tables: &["puq_proxmox_kvm_ip_pools", "puq_proxmox_kvm_ip_allocations"],
+        steps: &[
+            // start_num/stop_num: the ends as numbers (IPv4 mapped into ::ffff:0:0/96), so one
+            // ordered column serves both families; DECIMAL(39,0) holds any 128-bit value exactly.
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_ip_pools` (",
+                "`id` int(10) unsigned NOT NULL AUTO_INCREMENT,",
+                "`server_id` int(10) NOT NULL,",
+                "`type` varchar(4) NOT NULL,",
+                "`bridge` varchar(32) NOT NULL,",
+                "`vlan` smallint(5) unsigned NOT NULL DEFAULT 0,",
+                "`gateway` varchar(45) NOT NULL,",
+                "`mask` tinyint(3) unsigned NOT NULL,",
+                "`dns1` varchar(45) NOT NULL DEFAULT '',",
+                "`dns2` varchar(45) NOT NULL DEFAULT '',",
+                "`address_start` varchar(45) NOT NULL,",
+                "`address_stop` varchar(45) NOT NULL,",
+                "`start_num` decimal(39,0) NOT NULL,",
+                "`stop_num` decimal(39,0) NOT NULL,",
+                "`legacy_pool_id` int(10) DEFAULT NULL,",
+                "`created_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,",
+                "`updated_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,",
+                "PRIMARY KEY (`id`),",
+                "KEY `server_range` (`server_id`,`type`,`start_num`),",
+                "UNIQUE KEY `legacy` (`legacy_pool_id`,`server_id`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+            // One row per address held by a service. The UNIQUE key on `address` is what makes
+            // a claim safe across processes and hosts: pool and legacy-list addresses alike.
+            // bridge..dns are copied from the source at allocation, so editing a pool never
+            // changes an address already handed out.
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_ip_allocations` (",
+                "`id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,",
+                "`address` decimal(39,0) NOT NULL,",
+                "`ip` varchar(45) NOT NULL,",
+                "`family` tinyint(3) unsigned NOT NULL,",
+                "`service_id` int(10) NOT NULL,",
+                "`server_id` int(10) NOT NULL,",
+                "`pool_id` int(10) unsigned DEFAULT NULL,",
+                "`source` varchar(8) NOT NULL,",
+                "`bridge` varchar(32) NOT NULL,",
+                "`vlan` smallint(5) unsigned NOT NULL DEFAULT 0,",
+                "`gateway` varchar(45) NOT NULL,",
+                "`prefix` tinyint(3) unsigned NOT NULL,",
+                "`dns` varchar(255) NOT NULL DEFAULT '',",
+                "`created_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,",
+                "PRIMARY KEY (`id`),",
+                "UNIQUE KEY `address` (`address`),",
+                "KEY `service` (`service_id`),",
+                "KEY `pool` (`pool_id`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+        ],
+    },
 ];
 
 /// The newest schema version this build knows.

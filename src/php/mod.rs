@@ -5,6 +5,7 @@ mod convert;
 mod cron;
 mod events;
 pub mod exceptions;
+mod ipam;
 mod module;
 mod vms;
 
@@ -35,6 +36,7 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
 #[php_module]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = exceptions::register(module);
+    let module = ipam::register(module);
     module
         .class::<module::PhpModule>()
         .class::<cron::PhpCron>()

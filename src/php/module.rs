@@ -133,6 +133,11 @@ impl PhpModule {
         Ok(map_to_array(&settings.to_map()))
     }
 
+    /// IP pools and address allocation.
+    pub fn ip_pools(&self) -> super::ipam::PhpIpPools {
+        super::ipam::PhpIpPools::new(self.kvm.ip_pools())
+    }
+
     /// Validates and saves the settings given (others keep their value); returns all of them.
     /// Nothing is saved when any value is invalid.
     ///

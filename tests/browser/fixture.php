@@ -74,6 +74,14 @@ $scenarios = [
 
     // The addon activated, nothing else: the Settings page with its defaults.
     'settings' => ['seed' => static fn (WhmcsHarness $whmcs): array => []],
+    // IP Pools: two Proxmox servers, no pools yet, and an Active service asking for 2 IPv4 addresses.
+    'ip_pools' => ['seed' => static function (WhmcsHarness $whmcs): array {
+        $server = $whmcs->addServer(['name' => 'pve-waw1', 'hostname' => 'pve-waw1.example.net']);
+        $whmcs->addServer(['name' => 'pve-waw2', 'hostname' => 'pve-waw2.example.net']);
+        $product = $whmcs->addProduct(['name' => 'KVM VPS S', 'configoption14' => 'vmbr0', 'configoption15' => '0', 'configoption16' => '2']);
+        $service = $whmcs->addService(['packageid' => $product, 'server' => $server]);
+        return ['server' => $server, 'service' => $service];
+    }],
 ];
 
 $scenario = $argv[1] ?? '';

@@ -66,6 +66,7 @@ final class AddonTest extends TestCase
         $this->whmcs->callAddon('activate');
         $tables = $this->moduleTables();
         $this->assertGreaterThanOrEqual(6, count($tables));
+        $this->assertContains('puq_proxmox_kvm_ip_pools', $tables);
         $kept = $this->whmcs->callAddon('deactivate');
         $this->assertSame('success', $kept['status']);
         $this->assertStringContainsString('kept', $kept['description']);

@@ -46,6 +46,9 @@ final class ExtensionTest extends TestCase
         foreach ([
             'PuqProxmoxKvm\\Module',
             'PuqProxmoxKvm\\Cron',
+            'PuqProxmoxKvm\\Vms',
+            'PuqProxmoxKvm\\IpPools',
+            'PuqProxmoxKvm\\Net',
             'PuqProxmoxKvm\\Exception\\ModuleException',
             'PuqProxmoxKvm\\Exception\\ValidationException',
             'PuqProxmoxKvm\\Exception\\NotFoundException',

@@ -46,7 +46,31 @@ function puq_proxmox_kvm_actions(): array
             $kvm->vms()->deleteRecord((int) ($in['service_id'] ?? 0));
             return ['deleted' => (int) $in['service_id']];
         }],
+        'ip_pools' => ['GET', fn ($kvm, $in) => $kvm->ipPools()->list()],
+        'ip_pool_servers' => ['GET', fn ($kvm, $in) => $kvm->ipPools()->servers()],
+        'create_ip_pool' => ['POST', fn ($kvm, $in) => $kvm->ipPools()->get($kvm->ipPools()->create(puq_pool_fields($in)))],
+        'update_ip_pool' => ['POST', function ($kvm, $in) {
+            $kvm->ipPools()->update(puq_pool_id($in), puq_pool_fields($in));
+            return $kvm->ipPools()->get(puq_pool_id($in));
+        }],
+        'delete_ip_pool' => ['POST', function ($kvm, $in) {
+            $kvm->ipPools()->delete(puq_pool_id($in));
+            return ['deleted' => puq_pool_id($in)];
+        }],
     ];
+}
+
+/** The pool form's fields from a request (everything but the pool id). */
+function puq_pool_fields(array $in): array
+{
+    unset($in['id']);
+    return $in;
+}
+
+/** The pool id of a request; 0 (refused by the module as not an id) when missing. */
+function puq_pool_id(array $in): int
+{
+    return (int) ($in['id'] ?? 0);
 }
 
 function puq_proxmox_kvm_render_page(array $vars): void

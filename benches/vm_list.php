@@ -4,10 +4,10 @@
  * through PHP (HTTP to the admin page server, the addon, the extension, MariaDB and back).
  * Prints median and p95 per query shape. Printed, never asserted. Goal: p95 under 50 ms.
  *
- *   php -d extension=... tests/bench/vm_list.php [--rows 100000] [--requests 40]
+ *   php -d extension=... benches/vm_list.php [--rows 100000] [--requests 40]
  */
 
-require_once __DIR__ . '/../whmcs/WhmcsHarness.php';
+require_once __DIR__ . '/../tests/whmcs/WhmcsHarness.php';
 
 $opts = getopt('', ['rows:', 'requests:']);
 $rows = (int) ($opts['rows'] ?? 100000);
