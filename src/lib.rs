@@ -9,10 +9,12 @@ pub mod addon;
 pub mod build_info;
 pub mod cron;
 pub mod db;
+pub mod dns;
 pub mod error;
 pub mod http;
 pub mod module;
 pub mod runtime;
+pub mod secret;
 pub mod settings;
 
 #[cfg(feature = "php")]
