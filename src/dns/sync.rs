@@ -538,3 +538,59 @@ mod tests {
         );
     }
 }
+
+/// One row of the legacy `dns.php` answer.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LegacyRecord {
+    pub forward: String,
+    pub ip: String,
+    pub reverse: String,
+}
+
+/// Every assigned address of the active services of this module, with the VM's FQDN and the
+/// reverse name (the custom one where set), for the legacy `dns.php` endpoint.
+pub async fn legacy_records(kvm: &Kvm) -> Result<Vec<LegacyRecord>> {
+    let mut conn = kvm.db().conn().await?;
+    let rows: Vec<(String, String, String, String, Option<String>)> = crate::db::all(
+        &mut conn,
+        "SELECT h.dedicatedip, h.assignedips, COALESCE(p.configoption21, ''), v.vm_name, v.vm_rev_dns \
+         FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid JOIN puqProxmoxKVM_vm_info v ON v.service_id = h.id \
+         WHERE p.servertype = 'puqProxmoxKVM' AND h.domainstatus = 'Active' ORDER BY h.id",
+        (),
+    )
+    .await?;
+    let mut out = Vec::new();
+    for (dedicated, assigned, domain, vm_name, rev_dns) in rows {
+        let addresses = service_addresses(&dedicated, &assigned);
+        // A VM whose name is not a DNS name is left out rather than failing the whole list.
+        let Ok(desired) = Desired::build(
+            &addresses,
+            &vm_name,
+            &domain,
+            rev_dns.as_deref().unwrap_or(""),
+        ) else {
+            continue;
+        };
+        let forward = desired
+            .fqdn
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        for a in &addresses {
+            let Ok(ip) = a.parse::<IpAddr>() else {
+                continue;
+            };
+            let reverse = desired
+                .ptr
+                .get(&ip)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            out.push(LegacyRecord {
+                forward: forward.clone(),
+                ip: ip.to_string(),
+                reverse,
+            });
+        }
+    }
+    Ok(out)
+}

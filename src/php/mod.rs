@@ -2,6 +2,7 @@
 //! through one small function; binding methods convert, `block_on` the core, map the error.
 
 mod convert;
+mod dns;
 pub mod exceptions;
 mod module;
 
@@ -32,6 +33,7 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
 #[php_module]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = exceptions::register(module);
+    let module = dns::register(module);
     module
         .class::<module::PhpModule>()
         .info_function(module_info)

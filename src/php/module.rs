@@ -119,6 +119,11 @@ impl PhpModule {
         Ok(map_to_array(&settings.to_map()))
     }
 
+    /// The DNS zones and the sync of a service's records.
+    pub fn dns_zones(&self) -> super::dns::PhpDnsZones {
+        super::dns::PhpDnsZones::new(self.kvm.clone())
+    }
+
     /// Validates and saves the settings given (others keep their value); returns all of them.
     /// Nothing is saved when any value is invalid.
     ///
