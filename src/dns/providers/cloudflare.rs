@@ -23,8 +23,9 @@ use crate::http;
 pub const BATCH_LIMIT: usize = 200;
 /// Records per page when listing a zone.
 const PAGE_SIZE: usize = 1000;
-/// Up to this many names are looked up one by one; more, and the zone is listed.
-const NAME_LOOKUPS: usize = 4;
+/// A single name is looked up by name; for more, the zone is listed (one request for up to
+/// 1,000 records, where looking up each name would take one per name).
+const NAME_LOOKUPS: usize = 1;
 /// Attempts of a request answered with 429.
 const ATTEMPTS: u32 = 3;
 /// The longest `Retry-After` honoured; a longer one fails the request.
@@ -49,7 +50,8 @@ struct Failure {
 }
 
 impl Failure {
-    /// Whether sending the same records one by one can succeed where the batch did not.
+    /// Whether sending the same records one by one can succeed where the batch did not: any
+    /// refusal of the request itself, but not a rate limit or a token that is refused outright.
     fn record_level(&self) -> bool {
         match self.status {
             Some(s) => {
@@ -58,7 +60,7 @@ impl Failure {
                     && !self
                         .codes
                         .iter()
-                        .any(|c| matches!(c, 9109 | 10000 | 6003 | 6103 | 6111))
+                        .any(|c| matches!(c, 10000 | 6003 | 6103 | 6111))
             }
             None => false,
         }
