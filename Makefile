@@ -7,7 +7,7 @@ PHP       ?= php
 PHPUNIT   ?= /usr/bin/phpunit
 export PUQ_EXTENSION := $(EXT)
 
-.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup clean
+.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup bench-dns clean
 
 ## build: the extension, target/release/libpuq_proxmox_kvm.so
 build:
@@ -37,6 +37,7 @@ node_modules: package.json package-lock.json
 	@touch node_modules
 
 test-browser: build node_modules
+	cargo build -p puq-sim-dns
 	node --test tests/browser/
 
 ## stubs: regenerates the PHP stubs from the Rust doc comments (needs cargo-php 0.2.2)
@@ -53,6 +54,10 @@ check-stubs:
 ## bench-startup: php -r '' with and without the extension (wall time, peak RSS)
 bench-startup: build
 	python3 benches/startup.py --extension $(EXT)
+
+## bench-dns: DNS resync of 68 addresses against PowerDNS and the Cloudflare simulator, against one request per record
+bench-dns:
+	cargo test --no-default-features --test dns_bench -- --ignored --nocapture --test-threads=1
 
 clean:
 	cargo clean

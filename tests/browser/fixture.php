@@ -39,6 +39,10 @@ $scenarios = [
         $count->execute([WhmcsHarness::SERVER_MODULE]);
         return ['activeKvmServices' => (int) $count->fetchColumn()];
     }],
+
+    // No zones yet: the DNS Zones test adds them through the page (PowerDNS and the Cloudflare
+    // simulator are started by the test itself).
+    'dns_zones' => ['seed' => static fn (WhmcsHarness $whmcs): array => []],
 ];
 
 $scenario = $argv[1] ?? '';

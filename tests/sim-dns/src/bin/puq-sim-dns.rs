@@ -23,26 +23,29 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("cloudflare") => {
             let sim = CloudflareSim::start(&value("--token", "token"));
-            println!("Cloudflare simulator: API URL {}", sim.url());
-            for z in &zones {
-                println!("  zone {z}: zone id {}", sim.add_zone(z));
-            }
+            let ids: serde_json::Map<String, serde_json::Value> = zones
+                .iter()
+                .map(|z| (z.clone(), sim.add_zone(z).into()))
+                .collect();
+            // One JSON line first, for scripts: {"url": ..., "zones": {name: zone id}}.
+            println!("{}", serde_json::json!({"url": sim.url(), "zones": ids}));
         }
         Some("hestia") => {
             let sim =
                 HestiaSim::start(&value("--admin", "admin"), &value("--password", "password"));
-            println!("HestiaCP simulator: server URL {}", sim.url());
             for z in &zones {
                 sim.add_domain(&value("--user", "admin"), z);
-                println!("  zone {z} of user {}", value("--user", "admin"));
             }
+            println!("{}", serde_json::json!({"url": sim.url(), "zones": zones}));
         }
         _ => {
             eprintln!("usage: puq-sim-dns cloudflare [--token T] [--zone NAME]... | hestia [--admin A] [--password P] [--user U] [--zone NAME]...");
             std::process::exit(2);
         }
     }
-    println!("press Ctrl-C to stop");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    eprintln!("press Ctrl-C to stop");
     loop {
         std::thread::park();
     }
