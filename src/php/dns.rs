@@ -57,6 +57,16 @@ fn list(values: Vec<Value>) -> Zval {
     value_to_zval(&Value::Array(values))
 }
 
+/// Calls the PHP callable with one event as an array (`line`, `kind`, `ok`, `action`,
+/// `record`, `zone`, `provider`, `error`). An exception it throws stays pending in PHP.
+fn deliver(cb: &ZendCallable, e: &Event) {
+    let arg = value_to_zval(
+        &json!({"line": e.line(), "kind": e.kind, "ok": e.ok, "action": e.action,
+        "record": e.record, "zone": e.zone, "provider": e.provider, "error": e.error}),
+    );
+    let _ = cb.try_call(vec![&arg]);
+}
+
 /// Drives `sync` to completion, handing each event to `on_event` between polls: the PHP
 /// callable is never called while the runtime runs, so it may call back into the extension.
 fn run_with_events(
@@ -84,20 +94,14 @@ fn run_with_events(
         match step {
             Step::Event(e) => {
                 if let Some(cb) = on_event {
-                    let arg = value_to_zval(
-                        &json!({"line": e.line(), "kind": e.kind, "ok": e.ok, "action": e.action, "record": e.record, "zone": e.zone, "provider": e.provider, "error": e.error}),
-                    );
-                    let _ = cb.try_call(vec![&arg]);
+                    deliver(cb, &e);
                 }
             }
             Step::Done(r) => {
                 // Events sent just before the end are still delivered.
                 while let Ok(e) = rx.try_recv() {
                     if let Some(cb) = on_event {
-                        let arg = value_to_zval(
-                            &json!({"line": e.line(), "kind": e.kind, "ok": e.ok, "action": e.action, "record": e.record, "zone": e.zone, "provider": e.provider, "error": e.error}),
-                        );
-                        let _ = cb.try_call(vec![&arg]);
+                        deliver(cb, &e);
                     }
                 }
                 return r;

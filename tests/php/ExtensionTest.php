@@ -45,6 +45,8 @@ final class ExtensionTest extends TestCase
         $classes = (new ReflectionExtension('puq_proxmox_kvm'))->getClassNames();
         sort($classes);
         $this->assertSame([
+            'PuqProxmoxKvm\\Dns',
+            'PuqProxmoxKvm\\DnsZones',
             'PuqProxmoxKvm\\Exception\\ConflictException',
             'PuqProxmoxKvm\\Exception\\DatabaseException',
             'PuqProxmoxKvm\\Exception\\ModuleException',

@@ -107,6 +107,20 @@ impl Hestia {
         ))
     }
 
+    /// Runs a listing command of this zone (`USER DOMAIN json`) and parses its JSON.
+    async fn run_json(&self, cmd: &str) -> Result<Value> {
+        let out = self
+            .run(cmd, &[&self.user, self.zone.as_str(), "json"])
+            .await
+            .map_err(Error::Provider)?;
+        serde_json::from_str(&out).map_err(|_| {
+            Error::Provider(format!(
+                "HestiaCP answered with something that is not JSON: {}",
+                excerpt(&out)
+            ))
+        })
+    }
+
     fn absolute(&self, record: &str) -> Option<Fqdn> {
         let name = if record == "@" {
             self.zone.as_str().to_string()
@@ -173,19 +187,7 @@ impl Hestia {
 
 impl DnsProvider for Hestia {
     async fn test(&self) -> Result<String> {
-        let out = self
-            .run(
-                "v-list-dns-domain",
-                &[&self.user, self.zone.as_str(), "json"],
-            )
-            .await
-            .map_err(Error::Provider)?;
-        let v: Value = serde_json::from_str(&out).map_err(|_| {
-            Error::Provider(format!(
-                "HestiaCP answered with something that is not JSON: {}",
-                excerpt(&out)
-            ))
-        })?;
+        let v = self.run_json("v-list-dns-domain").await?;
         if v.get(self.zone.as_str()).is_none() {
             return Err(Error::Provider(format!(
                 "HestiaCP user {} has no DNS domain {}",
@@ -199,19 +201,7 @@ impl DnsProvider for Hestia {
     }
 
     async fn records(&self, names: &BTreeSet<Fqdn>) -> Result<Vec<Record>> {
-        let out = self
-            .run(
-                "v-list-dns-records",
-                &[&self.user, self.zone.as_str(), "json"],
-            )
-            .await
-            .map_err(Error::Provider)?;
-        let v: Value = serde_json::from_str(&out).map_err(|_| {
-            Error::Provider(format!(
-                "HestiaCP answered with something that is not JSON: {}",
-                excerpt(&out)
-            ))
-        })?;
+        let v = self.run_json("v-list-dns-records").await?;
         let mut records = Vec::new();
         for (id, r) in v.as_object().into_iter().flatten() {
             let Some(rtype) = r

@@ -113,6 +113,20 @@ impl PowerDns {
         ))
     }
 
+    /// GETs the zone at `url` (the zone URL, with or without a query) as JSON.
+    async fn zone_json(&self, url: &str) -> Result<Value> {
+        let (status, body) = self.send(Method::GET, url, None).await?;
+        if !status.is_success() {
+            return Err(self.failure(status, &body));
+        }
+        serde_json::from_str(&body).map_err(|_| {
+            Error::Provider(format!(
+                "PowerDNS answered with something that is not JSON: {}",
+                excerpt(&body)
+            ))
+        })
+    }
+
     async fn patch(&self, changes: &[&RrsetChange]) -> std::result::Result<(), String> {
         let rrsets: Vec<Value> = changes
             .iter()
@@ -145,18 +159,9 @@ impl PowerDns {
 
 impl DnsProvider for PowerDns {
     async fn test(&self) -> Result<String> {
-        let (status, body) = self
-            .send(Method::GET, &format!("{}?rrsets=false", self.url()), None)
+        let v = self
+            .zone_json(&format!("{}?rrsets=false", self.url()))
             .await?;
-        if !status.is_success() {
-            return Err(self.failure(status, &body));
-        }
-        let v: Value = serde_json::from_str(&body).map_err(|_| {
-            Error::Provider(format!(
-                "PowerDNS answered with something that is not JSON: {}",
-                excerpt(&body)
-            ))
-        })?;
         let name = v.get("name").and_then(Value::as_str).unwrap_or_default();
         if ZoneName::parse("zone", name).ok().as_ref() != Some(&self.zone) {
             return Err(Error::Provider(format!(
@@ -173,16 +178,7 @@ impl DnsProvider for PowerDns {
     }
 
     async fn records(&self, names: &BTreeSet<Fqdn>) -> Result<Vec<Record>> {
-        let (status, body) = self.send(Method::GET, &self.url(), None).await?;
-        if !status.is_success() {
-            return Err(self.failure(status, &body));
-        }
-        let v: Value = serde_json::from_str(&body).map_err(|_| {
-            Error::Provider(format!(
-                "PowerDNS answered with something that is not JSON: {}",
-                excerpt(&body)
-            ))
-        })?;
+        let v = self.zone_json(&self.url()).await?;
         let mut out = Vec::new();
         for rrset in v
             .get("rrsets")
