@@ -385,3 +385,72 @@ fn hestia_adds_before_it_deletes_and_learns_ids_from_the_listing() {
         .contains("authentication failed"));
     assert_eq!(sim.recorder.violations(), Vec::<String>::new());
 }
+
+#[test]
+fn cloudflare_pages_through_big_zones_and_cuts_batches_at_the_limit() {
+    let sim = CloudflareSim::start(TOKEN);
+    let v6 = |g: u32| {
+        (1..=150)
+            .map(|i| format!("2001:db8::{g:x}:{i:x}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (db, kvm) = setup(("", &v6(1)));
+    let rev = sim.add_zone("8.b.d.0.1.0.0.2.ip6.arpa");
+    cf_zone(&kvm, &sim.url(), "8.b.d.0.1.0.0.2.ip6.arpa", &rev);
+    // 1,100 records of others: listing takes two pages of 1,000.
+    for i in 0..1100u32 {
+        let name = format!(
+            "{:x}.{:x}.0.0.0.0.0.0.0.0.0.0.0.0.0.0.f.f.f.f.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+            i % 16,
+            i / 16
+        );
+        sim.put_record(&rev, "PTR", &name, "other.example.net");
+    }
+    let r = sync(&kvm, Operation::Create);
+    assert_eq!(r.errors, 0, "{:?}", r.events.iter().find(|e| !e.ok));
+    assert_eq!(sim.records(&rev).len(), 1250);
+
+    db.value(&format!(
+        "UPDATE tblhosting SET assignedips = '{}' WHERE id = 5",
+        v6(2)
+    ));
+    sim.recorder.clear_requests();
+    let r = sync(&kvm, Operation::Replace);
+    assert_eq!(r.errors, 0);
+    let records = sim.records(&rev);
+    assert_eq!(records.len(), 1250);
+    // Every PTR of the VM is now at a generation-2 address (…:2:i reverses to "i.i.i.i.2.0.0.0.…").
+    let ours: Vec<_> = records
+        .iter()
+        .filter(|(_, _, c)| c == "vm5.example.com")
+        .collect();
+    assert_eq!(ours.len(), 150);
+    assert!(
+        ours.iter().all(|(n, _, _)| &n[8..16] == "2.0.0.0."),
+        "{ours:?}"
+    );
+    let requests = sim.recorder.requests();
+    let pages: Vec<&str> = requests
+        .iter()
+        .filter(|q| q.method == "GET")
+        .map(|q| q.query.as_str())
+        .collect();
+    assert_eq!(pages, ["page=1&per_page=1000", "page=2&per_page=1000"]);
+    // 150 deletes and 150 posts: two batches, each name's delete and post in the same one.
+    let batches: Vec<Value> = requests
+        .iter()
+        .filter(|q| q.path.ends_with("/batch"))
+        .map(|q| serde_json::from_str(&q.body).unwrap())
+        .collect();
+    assert_eq!(batches.len(), 2);
+    for b in &batches {
+        let n = b["deletes"].as_array().unwrap().len() + b["posts"].as_array().unwrap().len();
+        assert!(
+            n <= 200
+                && b["deletes"].as_array().unwrap().len() == b["posts"].as_array().unwrap().len(),
+            "{n}"
+        );
+    }
+    assert_eq!(sim.recorder.violations(), Vec::<String>::new());
+}

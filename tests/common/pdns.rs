@@ -32,11 +32,13 @@ fn free_port() -> u16 {
 
 impl Pdns {
     pub fn start() -> Pdns {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "puq-pdns-{}-{}",
             std::process::id(),
-            Instant::now().elapsed().as_nanos() ^ (free_port() as u128)
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         ));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let schema = [
             "/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql",
