@@ -104,6 +104,9 @@ namespace PuqProxmoxKvm {
          * with `line` (`fwd OK create vm.example.com A 192.0.2.10 (zone example.com, PowerDNS)`),
          * `kind` (`fwd`/`rev`), `ok`, `action`, `record`, `zone`, `provider`, `error`.
          *
+         * An exception thrown by `$onEvent` stops further calls to it and is rethrown once the
+         * sync has finished (the records are written either way).
+         *
          * Provider failures never throw: the returned report lists `zones` (each with
          * `requests`, `changes`, `error`), `events`, the `ok` and `errors` counts and a `summary`.
          *

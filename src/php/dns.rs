@@ -58,13 +58,14 @@ fn list(values: Vec<Value>) -> Zval {
 }
 
 /// Calls the PHP callable with one event as an array (`line`, `kind`, `ok`, `action`,
-/// `record`, `zone`, `provider`, `error`). An exception it throws stays pending in PHP.
-fn deliver(cb: &ZendCallable, e: &Event) {
+/// `record`, `zone`, `provider`, `error`). False when the callable failed (threw): the
+/// exception stays pending in PHP and the callable is not called again.
+fn deliver(cb: &ZendCallable, e: &Event) -> bool {
     let arg = value_to_zval(
         &json!({"line": e.line(), "kind": e.kind, "ok": e.ok, "action": e.action,
         "record": e.record, "zone": e.zone, "provider": e.provider, "error": e.error}),
     );
-    let _ = cb.try_call(vec![&arg]);
+    cb.try_call(vec![&arg]).is_ok() && !ext_php_rs::zend::ExecutorGlobals::has_exception()
 }
 
 /// Drives `sync` to completion, handing each event to `on_event` between polls: the PHP
@@ -79,6 +80,7 @@ fn run_with_events(
     let tx = on_event.is_some().then_some(tx);
     let future = sync::sync_service(kvm, service_id, op, ApplyMode::Batched, tx);
     let mut future = std::pin::pin!(future);
+    let mut listener = on_event;
     enum Step {
         Event(Event),
         Done(Result<SyncReport>),
@@ -93,15 +95,19 @@ fn run_with_events(
         });
         match step {
             Step::Event(e) => {
-                if let Some(cb) = on_event {
-                    deliver(cb, &e);
+                if let Some(cb) = listener {
+                    if !deliver(cb, &e) {
+                        listener = None;
+                    }
                 }
             }
             Step::Done(r) => {
                 // Events sent just before the end are still delivered.
                 while let Ok(e) = rx.try_recv() {
-                    if let Some(cb) = on_event {
-                        deliver(cb, &e);
+                    if let Some(cb) = listener {
+                        if !deliver(cb, &e) {
+                            listener = None;
+                        }
                     }
                 }
                 return r;
@@ -211,6 +217,9 @@ impl PhpDnsZones {
     /// `$onEvent`, when given, is called with each record's outcome as it happens: an array
     /// with `line` (`fwd OK create vm.example.com A 192.0.2.10 (zone example.com, PowerDNS)`),
     /// `kind` (`fwd`/`rev`), `ok`, `action`, `record`, `zone`, `provider`, `error`.
+    ///
+    /// An exception thrown by `$onEvent` stops further calls to it and is rethrown once the
+    /// sync has finished (the records are written either way).
     ///
     /// Provider failures never throw: the returned report lists `zones` (each with
     /// `requests`, `changes`, `error`), `events`, the `ok` and `errors` counts and a `summary`.

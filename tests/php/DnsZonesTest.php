@@ -146,6 +146,27 @@ final class DnsZonesTest extends TestCase
         $this->kvm->dnsZones()->syncService($service, 'upsert');
     }
 
+    public function testAThrowingListenerIsCalledOnceAndItsExceptionSurfacesAfterTheSync(): void
+    {
+        $this->cloudflare('example.com');
+        $product = $this->whmcs->addProduct(['name' => 'VPS', 'configoption21' => 'example.com']);
+        $service = $this->whmcs->addService(['packageid' => $product, 'dedicatedip' => '192.0.2.5', 'assignedips' => "192.0.2.6\n2001:db8::5"]);
+        $this->whmcs->pdo()->exec("INSERT INTO puqProxmoxKVM_vm_info (service_id, vm_name) VALUES ($service, 'vm$service')");
+        $calls = 0;
+        try {
+            $this->kvm->dnsZones()->syncService($service, 'create', function () use (&$calls) {
+                $calls++;
+                throw new \RuntimeException('listener failed');
+            });
+            $this->fail('the exception surfaces');
+        } catch (\RuntimeException $e) {
+            $this->assertSame('listener failed', $e->getMessage());
+        }
+        $this->assertSame(1, $calls);
+        // The sync ran to its end: the managed map was written.
+        $this->assertNotNull($this->whmcs->pdo()->query("SELECT vm_dns_managed FROM puqProxmoxKVM_vm_info WHERE service_id = $service")->fetchColumn());
+    }
+
     private function endpoint(string $remote): array
     {
         $cmd = array_merge([PHP_BINARY], WhmcsHarness::extensionFlags(), [__DIR__ . '/fixtures/dns_endpoint.php', $this->whmcs->root, $remote]);
