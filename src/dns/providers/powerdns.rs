@@ -178,7 +178,15 @@ impl DnsProvider for PowerDns {
     }
 
     async fn records(&self, names: &BTreeSet<Fqdn>) -> Result<Vec<Record>> {
-        let v = self.zone_json(&self.url()).await?;
+        // One name (a forward zone, where most records are someone else's): only its RRsets.
+        // More names: the whole zone in one request rather than one per name.
+        let url = match names.iter().next() {
+            Some(only) if names.len() == 1 => {
+                format!("{}?rrset_name={}", self.url(), only.canonical())
+            }
+            _ => self.url(),
+        };
+        let v = self.zone_json(&url).await?;
         let mut out = Vec::new();
         for rrset in v
             .get("rrsets")
