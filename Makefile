@@ -7,7 +7,7 @@ PHP       ?= php
 PHPUNIT   ?= /usr/bin/phpunit
 export PUQ_EXTENSION := $(EXT)
 
-.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup bench-vm-list bench-ipam clean
+.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup bench-vm-list bench-ipam bench-dns clean
 
 ## build: the extension, target/release/libpuq_proxmox_kvm.so
 build:
@@ -37,6 +37,7 @@ node_modules: package.json package-lock.json
 	@touch node_modules
 
 test-browser: build node_modules
+	cargo build -p puq-sim-dns
 	node --test tests/browser/
 
 ## stubs: regenerates the PHP stubs from the Rust doc comments (needs cargo-php 0.2.2)
@@ -57,6 +58,10 @@ bench-startup: build
 ## bench-ipam: allocations/s by 8 processes on a /16 IPv4 and a /48 IPv6 pool with 10,000 in use, and their ratio
 bench-ipam: build
 	$(PHP) -d extension=$(EXT) benches/ipam.php
+
+## bench-dns: DNS resync of 68 addresses against PowerDNS and the Cloudflare simulator, against one request per record
+bench-dns:
+	cargo test --no-default-features --test dns_bench -- --ignored --nocapture --test-threads=1
 
 clean:
 	cargo clean

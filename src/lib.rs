@@ -9,6 +9,7 @@ pub mod addon;
 pub mod build_info;
 pub mod cron;
 pub mod db;
+pub mod dns;
 pub mod error;
 pub mod events;
 pub mod http;
@@ -16,6 +17,7 @@ pub mod ipam;
 pub mod module;
 pub mod net;
 pub mod runtime;
+pub mod secret;
 pub mod settings;
 pub mod vm;
 

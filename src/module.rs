@@ -51,6 +51,11 @@ impl Kvm {
         Settings::load(&mut conn).await
     }
 
+    /// The DNS zones table, with this installation's key for the credentials.
+    pub fn dns_zones(&self) -> crate::dns::zones::ZoneStore<'_> {
+        crate::dns::zones::ZoneStore::new(&self.db, self.encryption_key())
+    }
+
     pub async fn save_settings(&self, changes: &Map<String, Value>) -> Result<Settings> {
         let mut conn = self.db.conn().await?;
         Settings::save(&mut conn, changes).await

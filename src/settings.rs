@@ -57,6 +57,8 @@ pub struct Settings {
     pub cron_max_steps: u32,
     /// VMs worked on at once on one Proxmox node (1-64).
     pub cron_node_concurrency: u32,
+    /// Addresses and networks allowed to read the legacy `dns.php` endpoint (empty: none).
+    pub dns_endpoint_allow: Vec<ipnet::IpNet>,
     /// Minutes between runs of each task (0 disables it; at most a week).
     pub task_intervals: BTreeMap<Task, u32>,
 }
@@ -74,6 +76,7 @@ impl Default for Settings {
             cron_time_budget: 50,
             cron_max_steps: 0,
             cron_node_concurrency: 4,
+            dns_endpoint_allow: Vec::new(),
             task_intervals: Task::ALL
                 .into_iter()
                 .map(|t| (t, t.default_interval()))
@@ -110,6 +113,8 @@ impl Settings {
             "cron_node_concurrency".into(),
             self.cron_node_concurrency.into(),
         );
+        let allow: Vec<String> = self.dns_endpoint_allow.iter().map(show_net).collect();
+        m.insert("dns_endpoint_allow".into(), allow.join(", ").into());
         for (task, minutes) in &self.task_intervals {
             m.insert(interval_key(*task), (*minutes).into());
         }
@@ -148,6 +153,7 @@ impl Settings {
                 "cron_time_budget" => next.cron_time_budget = int_in(key, value, 10, 3600)?,
                 "cron_max_steps" => next.cron_max_steps = int_in(key, value, 0, 100)?,
                 "cron_node_concurrency" => next.cron_node_concurrency = int_in(key, value, 1, 64)?,
+                "dns_endpoint_allow" => next.dns_endpoint_allow = networks(key, value)?,
                 other => {
                     let task = other
                         .strip_prefix("interval_")
@@ -208,6 +214,15 @@ impl Settings {
         Ok(next)
     }
 
+    /// Whether `ip` may read the legacy `dns.php` endpoint.
+    pub fn dns_endpoint_allows(&self, ip: std::net::IpAddr) -> bool {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.dns_endpoint_allow.iter().any(|net| net.contains(&ip))
+    }
+
     /// The interval of `task` in minutes (0: disabled).
     pub fn interval(&self, task: Task) -> u32 {
         self.task_intervals
@@ -253,6 +268,39 @@ fn int_in(key: &str, value: &Value, min: u32, max: u32) -> Result<u32> {
             ),
         )),
     }
+}
+
+/// An address as `192.0.2.1`, a network as `192.0.2.0/24`.
+fn show_net(net: &ipnet::IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() {
+        net.addr().to_string()
+    } else {
+        net.to_string()
+    }
+}
+
+/// A list of addresses and networks separated by commas, spaces or lines.
+fn networks(key: &str, value: &Value) -> Result<Vec<ipnet::IpNet>> {
+    let text = text(value).unwrap_or_default();
+    let mut out = Vec::new();
+    for item in text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+    {
+        let net = match item.parse::<std::net::IpAddr>() {
+            Ok(ip) => ipnet::IpNet::from(ip),
+            Err(_) => item.parse::<ipnet::IpNet>().map(|n| n.trunc()).map_err(|_| {
+                Error::validation(
+                    key,
+                    format!("'{item}' is not an IP address or network - list addresses such as 192.0.2.10 or 192.0.2.0/24, separated by commas"),
+                )
+            })?,
+        };
+        if !out.contains(&net) {
+            out.push(net);
+        }
+    }
+    Ok(out)
 }
 
 fn switch(key: &str, value: &Value) -> Result<bool> {
@@ -369,6 +417,40 @@ mod tests {
         let err = base.apply(&changes(json!({"default_timeout": 20, "heavy_timeout": 0})));
         assert!(err.is_err());
         assert_eq!(base, Settings::default());
+    }
+
+    #[test]
+    fn dns_endpoint_allow_list() {
+        let s = Settings::default();
+        assert!(
+            !s.dns_endpoint_allows("127.0.0.1".parse().unwrap()),
+            "empty allows nobody"
+        );
+        let s = s
+            .apply(&changes(json!({"dns_endpoint_allow": "192.0.2.10, 198.51.100.0/24\n2001:db8::/32 192.0.2.10"})))
+            .unwrap();
+        assert_eq!(
+            s.to_map()["dns_endpoint_allow"],
+            "192.0.2.10, 198.51.100.0/24, 2001:db8::/32"
+        );
+        let cases = [
+            ("192.0.2.10", true),
+            ("192.0.2.11", false),
+            ("198.51.100.77", true),
+            ("::ffff:198.51.100.1", true),
+            ("2001:db8::5", true),
+            ("2001:db9::5", false),
+        ];
+        for (ip, allowed) in cases {
+            assert_eq!(s.dns_endpoint_allows(ip.parse().unwrap()), allowed, "{ip}");
+        }
+        let err = Settings::default()
+            .apply(&changes(
+                json!({"dns_endpoint_allow": "192.0.2.1, example.com"}),
+            ))
+            .unwrap_err();
+        assert_eq!(err.field(), Some("dns_endpoint_allow"));
+        assert!(err.to_string().contains("example.com"));
     }
 
     #[test]

@@ -42,6 +42,148 @@ namespace PuqProxmoxKvm {
     }
 
     /**
+     * DNS name helpers.
+     */
+    class Dns {
+        public function __construct() {}
+
+        /**
+         * Whether the record `$name` belongs in `$zone`: the zone is a label-aligned suffix of
+         * the name (`a-foo.example.com` is not in `foo.example.com`), compared case-insensitively
+         * with trailing dots ignored; a name equal to the zone matches.
+         *
+         * @param string $zone
+         * @param string $name
+         * @return bool
+         */
+        public static function zoneMatches(string $zone, string $name): bool {}
+    }
+
+    /**
+     * The DNS zones (Cloudflare, HestiaCP, PowerDNS) and the sync of a service's records. Get it
+     * with `$module->dnsZones()`. Secrets (API token, admin password, API key) never come back:
+     * they read `KEEP`; saving `KEEP` or an empty secret keeps the stored one.
+     */
+    class DnsZones {
+        public function __construct() {}
+
+        /**
+         * Adds a zone from `zone`, `type` (`cloudflare`, `hestiacp`, `powerdns`) and the
+         * provider's fields; returns it as `get()` shows it.
+         *
+         * @throws Exception\ValidationException naming the field and the fix
+         * @throws Exception\ConflictException when the zone is already configured at that provider
+         *
+         * @param array $zone
+         * @return array
+         */
+        public function create(array $zone): array {}
+
+        /**
+         * Removes zone `$id` from the module; records already written at the provider stay.
+         *
+         * @throws Exception\NotFoundException when there is no such zone
+         *
+         * @param int $id
+         * @return void
+         */
+        public function delete(int $id): void {}
+
+        /**
+         * Whether `$ip` is on the `dns_endpoint_allow` setting (empty: nobody is).
+         *
+         * @param string $ip
+         * @return bool
+         */
+        public function endpointAllows(string $ip): bool {}
+
+        /**
+         * One zone, as `list()` shows it.
+         *
+         * @throws Exception\NotFoundException when there is no such zone
+         *
+         * @param int $id
+         * @return array
+         */
+        public function get(int $id): array {}
+
+        /**
+         * The forward and reverse name of every assigned address of the active services, as the
+         * legacy `dns.php` answers: a list of `forward`, `ip`, `reverse`.
+         *
+         * @return mixed
+         */
+        public function legacyRecords(): mixed {}
+
+        /**
+         * Every zone, by id: `id`, `zone`, `type`, `type_label` and the provider's fields, with
+         * `KEEP` in place of each secret.
+         *
+         * @throws Exception\DatabaseException when a zone's credentials cannot be decrypted
+         *
+         * @return mixed
+         */
+        public function list(): mixed {}
+
+        /**
+         * The providers and their form fields: a list of `type`, `label` and `fields` (each
+         * `name`, `label`, `secret`, `required`, `hint`).
+         *
+         * @return mixed
+         */
+        public static function providers(): mixed {}
+
+        /**
+         * Writes the DNS records of service `$serviceId` to every matching zone.
+         *
+         * `$operation`: `create` (deploy: add what is missing), `replace` (change package, Set DNS
+         * records: the VM's names end up exactly matching its addresses) or `delete` (terminate).
+         * `$onEvent`, when given, is called with each record's outcome as it happens: an array
+         * with `line` (`fwd OK create vm.example.com A 192.0.2.10 (zone example.com, PowerDNS)`),
+         * `kind` (`fwd`/`rev`), `ok`, `action`, `record`, `zone`, `provider`, `error`.
+         *
+         * An exception thrown by `$onEvent` stops further calls to it and is rethrown once the
+         * sync has finished (the records are written either way).
+         *
+         * Provider failures never throw: the returned report lists `zones` (each with
+         * `requests`, `changes`, `error`), `events`, the `ok` and `errors` counts and a `summary`.
+         *
+         * @throws Exception\NotFoundException when the service or its VM row does not exist
+         * @throws Exception\ValidationException for an unknown operation or a VM name that is not a DNS name
+         *
+         * @param int $service_id
+         * @param string $operation
+         * @param callable|null $on_event
+         * @return array
+         */
+        public function syncService(int $service_id, string $operation, ?callable $on_event = null): array {}
+
+        /**
+         * Checks the provider answers, accepts the credentials and has the zone under its name.
+         * Returns `ok` (bool) and `message` (the provider's own words on failure).
+         *
+         * @throws Exception\NotFoundException when there is no such zone
+         *
+         * @param int $id
+         * @return array
+         */
+        public function test(int $id): array {}
+
+        /**
+         * Saves changes to zone `$id`; fields not given keep their value, a secret given as
+         * `KEEP` or empty keeps the stored one.
+         *
+         * @throws Exception\ValidationException naming the field and the fix
+         * @throws Exception\NotFoundException when there is no such zone
+         *
+         * @param int $id
+         * @param array $zone
+         * @return array
+         */
+        public function update(int $id, array $zone): array {}
+    }
+
+    /**
      * IP pools of the Proxmox servers and the addresses services hold. Get it with
      * `$kvm->ipPools()`.
      */
@@ -213,6 +355,13 @@ namespace PuqProxmoxKvm {
          * @return array
          */
         public function deactivate(): array {}
+
+        /**
+         * The DNS zones and the sync of a service's records.
+         *
+         * @return \PuqProxmoxKvm\DnsZones
+         */
+        public function dnsZones(): \PuqProxmoxKvm\DnsZones {}
 
         /**
          * IP pools and address allocation.

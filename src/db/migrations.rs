@@ -262,6 +262,30 @@ pub const MIGRATIONS: &[Migration] = &[
             )),
         ],
     },
+    Migration {
+        version: 7,
+        name: "dns zones and the records each vm manages",
+        tables: &["puq_proxmox_kvm_dns_zones"],
+        steps: &[
+            Step::Sql(concat!(
+                "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_dns_zones` (",
+                "`id` int(10) unsigned NOT NULL AUTO_INCREMENT,",
+                "`zone` varchar(253) NOT NULL,",
+                "`type` varchar(16) NOT NULL,",
+                "`settings` text NOT NULL,",
+                "`secrets` text NOT NULL,",
+                "`created_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,",
+                "`updated_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,",
+                "PRIMARY KEY (`id`),",
+                "UNIQUE KEY `zone_type` (`zone`,`type`)",
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+            )),
+            Step::Columns {
+                table: "puqProxmoxKVM_vm_info",
+                columns: &[("vm_dns_managed", "text DEFAULT NULL")],
+            },
+        ],
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -4,6 +4,7 @@
 mod convert;
 mod cron;
 mod events;
+mod dns;
 pub mod exceptions;
 mod ipam;
 mod module;
@@ -37,6 +38,7 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = exceptions::register(module);
     let module = ipam::register(module);
+    let module = dns::register(module);
     module
         .class::<module::PhpModule>()
         .class::<cron::PhpCron>()

@@ -138,6 +138,11 @@ impl PhpModule {
         super::ipam::PhpIpPools::new(self.kvm.ip_pools())
     }
 
+    /// The DNS zones and the sync of a service's records.
+    pub fn dns_zones(&self) -> super::dns::PhpDnsZones {
+        super::dns::PhpDnsZones::new(self.kvm.clone())
+    }
+
     /// Validates and saves the settings given (others keep their value); returns all of them.
     /// Nothing is saved when any value is invalid.
     ///

@@ -82,6 +82,9 @@ $scenarios = [
         $service = $whmcs->addService(['packageid' => $product, 'server' => $server]);
         return ['server' => $server, 'service' => $service];
     }],
+    // No zones yet: the DNS Zones test adds them through the page (PowerDNS and the Cloudflare
+    // simulator are started by the test itself).
+    'dns_zones' => ['seed' => static fn (WhmcsHarness $whmcs): array => []],
 ];
 
 $scenario = $argv[1] ?? '';

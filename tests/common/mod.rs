@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod pdns;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 

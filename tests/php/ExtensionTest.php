@@ -49,6 +49,8 @@ final class ExtensionTest extends TestCase
             'PuqProxmoxKvm\\Vms',
             'PuqProxmoxKvm\\IpPools',
             'PuqProxmoxKvm\\Net',
+            'PuqProxmoxKvm\\Dns',
+            'PuqProxmoxKvm\\DnsZones',
             'PuqProxmoxKvm\\Exception\\ModuleException',
             'PuqProxmoxKvm\\Exception\\ValidationException',
             'PuqProxmoxKvm\\Exception\\NotFoundException',

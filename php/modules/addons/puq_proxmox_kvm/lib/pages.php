@@ -57,6 +57,17 @@ function puq_proxmox_kvm_actions(): array
             $kvm->ipPools()->delete(puq_pool_id($in));
             return ['deleted' => puq_pool_id($in)];
         }],
+        'dns_zones' => ['GET', fn ($kvm, $in) => $kvm->dnsZones()->list()],
+        'dns_zone_save' => ['POST', static function ($kvm, $in) {
+            $id = (int) ($in['id'] ?? 0);
+            unset($in['id']);
+            return $id > 0 ? $kvm->dnsZones()->update($id, $in) : $kvm->dnsZones()->create($in);
+        }],
+        'dns_zone_delete' => ['POST', static function ($kvm, $in) {
+            $kvm->dnsZones()->delete((int) ($in['id'] ?? 0));
+            return ['deleted' => (int) $in['id']];
+        }],
+        'dns_zone_test' => ['POST', fn ($kvm, $in) => $kvm->dnsZones()->test((int) ($in['id'] ?? 0))],
     ];
 }
 

@@ -32,6 +32,11 @@ $switches = [
       <div class="col-sm-6"><span class="help-block"><?= puq_e($hint) ?></span><span class="help-block puq-field-error"></span></div>
     </div>
   <?php endforeach; ?>
+  <div class="form-group" data-field="dns_endpoint_allow">
+    <label class="col-sm-3 control-label" for="puq-dns_endpoint_allow">DNS endpoint allow-list</label>
+    <div class="col-sm-3"><input class="form-control" type="text" id="puq-dns_endpoint_allow" name="dns_endpoint_allow" placeholder="192.0.2.10, 198.51.100.0/24"></div>
+    <div class="col-sm-6"><span class="help-block">Addresses or networks allowed to read the legacy <code>modules/servers/puqProxmoxKVM/lib/dns/dns.php</code> list, comma separated. Empty: nobody.</span><span class="help-block puq-field-error"></span></div>
+  </div>
   <?php foreach ($switches as [$name, $label, $hint]): ?>
     <div class="form-group" data-field="<?= puq_e($name) ?>">
       <div class="col-sm-offset-3 col-sm-9">
