@@ -3,8 +3,8 @@
 
 mod convert;
 mod cron;
-mod events;
 mod dns;
+mod events;
 pub mod exceptions;
 mod ipam;
 mod module;
