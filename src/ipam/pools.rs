@@ -7,12 +7,12 @@ use mysql_async::Conn;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::alloc::family_code;
 use super::pool::PoolSpec;
 use super::{num_param, transaction};
 use crate::addon::SERVER_MODULE;
 use crate::db::{all, first, Db};
 use crate::error::{Error, Result};
-use crate::net;
 
 /// A pool as the pages and `list()` show it.
 #[derive(Debug, Clone, Serialize)]
@@ -318,13 +318,6 @@ pub async fn delete(db: &Db, id: u32) -> Result<()> {
         Ok(())
     })
     .await
-}
-
-fn family_code(f: net::Family) -> u8 {
-    match f {
-        net::Family::V4 => 4,
-        net::Family::V6 => 6,
-    }
 }
 
 fn count_value(n: u128) -> Value {
