@@ -1,8 +1,9 @@
 <?php
 /**
  * Allocation throughput: 8 concurrent PHP allocator processes on a /16 IPv4 pool and on a /48
- * IPv6 pool, each with 10,000 addresses already in use. Prints allocations per second for both and
- * their ratio (IPv6 / IPv4). Figures only; nothing is asserted.
+ * IPv6 pool, each with 10,000 addresses already in use, in 3 alternating rounds of 1,000 services.
+ * Prints allocations per second for both (median of the rounds) and their ratio (IPv6 / IPv4).
+ * Figures only; nothing is asserted.
  *
  *   make bench-ipam     (or: php -d extension=target/release/libpuq_proxmox_kvm.so benches/ipam.php [services [processes]])
  */
@@ -12,7 +13,7 @@ require __DIR__ . '/../tests/php/workers/run.php';
 
 define("PROCESSES", (int) ($argv[2] ?? 8));
 const IN_USE = 10000;
-$services = (int) ($argv[1] ?? 2000);
+$services = (int) ($argv[1] ?? 1000);
 
 $whmcs = WhmcsHarness::create();
 $whmcs->activateAddon();
@@ -53,20 +54,34 @@ function services(WhmcsHarness $whmcs, int $server, array $product, int $n): arr
 prefill($pdo, $v4, 4);
 prefill($pdo, $v6, 6);
 
-$results = [];
-foreach (['IPv4 /16' => ['configoption16' => '1', 'configoption17' => '0'], 'IPv6 /48' => ['configoption16' => '0', 'configoption17' => '1']] as $label => $counts) {
-    $ids = services($whmcs, $server, $counts + ['configoption14' => 'vmbr0', 'configoption15' => '0'], $services);
-    $run = puq_run_allocators($whmcs->dbConfig(), $ids, PROCESSES);
-    $errors = array_merge(...array_column($run['reports'], 'errors'));
-    $done = array_sum(array_column($run['reports'], 'addresses'));
-    $results[$label] = $done / $run['wall'];
-    printf("%-9s %d allocations by %d processes in %.2f s: %.0f allocations/s%s\n", $label, $done, PROCESSES, $run['wall'],
-        $results[$label], $errors ? ' (' . count($errors) . ' errors, first: ' . $errors[0] . ')' : '');
+// Rounds alternate the two pools, so load from elsewhere on the machine hits both alike; the
+// figures are the medians of the rounds.
+const ROUNDS = 3;
+$rates = ['IPv4 /16' => [], 'IPv6 /48' => []];
+$counts = ['IPv4 /16' => ['configoption16' => '1', 'configoption17' => '0'], 'IPv6 /48' => ['configoption16' => '0', 'configoption17' => '1']];
+for ($round = 1; $round <= ROUNDS; $round++) {
+    foreach ($counts as $label => $product) {
+        $ids = services($whmcs, $server, $product + ['configoption14' => 'vmbr0', 'configoption15' => '0'], $services);
+        $run = puq_run_allocators($whmcs->dbConfig(), $ids, PROCESSES);
+        $errors = array_merge(...array_column($run['reports'], 'errors'));
+        $done = array_sum(array_column($run['reports'], 'addresses'));
+        $rates[$label][] = $done / $run['wall'];
+        printf("round %d %-9s %d allocations by %d processes in %.2f s: %.0f allocations/s%s\n", $round, $label, $done, PROCESSES,
+            $run['wall'], $done / $run['wall'], $errors ? ' (' . count($errors) . ' errors, first: ' . $errors[0] . ')' : '');
+    }
+}
+$median = function (array $xs): float {
+    sort($xs);
+    return $xs[intdiv(count($xs), 2)];
+};
+$results = array_map($median, $rates);
+foreach ($results as $label => $rate) {
+    printf("%-9s median %.0f allocations/s (goal >= 500)\n", $label, $rate);
 }
 $used = [];
 foreach ($pools->list() as $p) {
     $used[$p['type']] = $p['used'];
 }
 printf("in use afterwards: IPv4 %d, IPv6 %d (started with %d each)\n", $used['IPv4'], $used['IPv6'], IN_USE);
-printf("ratio IPv6 /48 to IPv4 /16: %.2f (goal >= 0.8); goal >= 500 allocations/s\n", $results['IPv6 /48'] / $results['IPv4 /16']);
+printf("ratio IPv6 /48 to IPv4 /16: %.2f (goal >= 0.8)\n", $results['IPv6 /48'] / $results['IPv4 /16']);
 $whmcs->destroy();

@@ -8,13 +8,16 @@
 //! # Cost
 //! Candidates come from what is in use, never from walking the range: the next address above
 //! the highest one in use in the pool (an index lookup), and only when the top of the range is
-//! taken, the lowest gap (an index scan over the addresses in use). After a refused claim the
-//! candidate is offset by a growing random amount, so concurrent allocators spread out instead
-//! of queueing on one address. A /48 IPv6 pool costs what a /24 costs.
+//! taken, the lowest gap (an index scan over the addresses in use). After a refused claim (and
+//! for two seconds after one in that pool, in this process) the candidate is offset by a random
+//! amount, so concurrent allocators spread out instead of queueing on one address; the holes
+//! this leaves are filled by the gap search once the top of the range is used. A /48 IPv6 pool
+//! costs what a /24 costs.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
@@ -178,10 +181,19 @@ async fn with_retries(db: &Db, service_id: u32, exact: bool) -> Result<Vec<Assig
     }
 }
 
-/// When this process last had a claim refused (milliseconds since the epoch; 0: never).
-static LAST_REFUSAL: AtomicU64 = AtomicU64::new(0);
-/// How long after a refusal this process keeps spreading its first candidates.
+/// When this process last had a claim refused, per database and pool (milliseconds since the
+/// epoch). Small: one entry per pool this process allocated from under contention.
+static LAST_REFUSAL: Mutex<Option<HashMap<(String, u32), u64>>> = Mutex::new(None);
+/// How long after a refusal this process keeps spreading its first candidates in that pool.
 const CONTENTION_WINDOW_MS: u64 = 2_000;
+
+/// A pool across databases: ids repeat from one WHMCS database to the next.
+fn pool_key(conn: &Conn, pool_id: u32) -> (String, u32) {
+    (
+        conn.opts().db_name().unwrap_or_default().to_string(),
+        pool_id,
+    )
+}
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -190,11 +202,14 @@ fn now_ms() -> u64 {
 }
 
 /// How far past the lowest candidate to spread: 0 (take the lowest free address) unless this
-/// process met other allocators recently or in this very claim, so that a quiet installation
+/// process met other allocators in this pool recently or in this very claim, so that a quiet pool
 /// hands out addresses in order and a busy one does not queue on one address.
-fn spread(refused: u32) -> u128 {
-    let recent =
-        now_ms().saturating_sub(LAST_REFUSAL.load(Ordering::Relaxed)) < CONTENTION_WINDOW_MS;
+fn spread(pool: &(String, u32), refused: u32) -> u128 {
+    let last = LAST_REFUSAL
+        .lock()
+        .map(|m| m.as_ref().and_then(|m| m.get(pool).copied()).unwrap_or(0))
+        .unwrap_or(0);
+    let recent = now_ms().saturating_sub(last) < CONTENTION_WINDOW_MS;
     let steps = refused + if recent { 8 } else { 0 };
     u128::from((8 * steps).min(256))
 }
@@ -408,7 +423,10 @@ impl Claimer<'_> {
                 self.claimed(&spec.bridge, spec.vlan, row);
                 return Ok(true);
             }
-            LAST_REFUSAL.store(now_ms(), Ordering::Relaxed);
+            if let Ok(mut map) = LAST_REFUSAL.lock() {
+                map.get_or_insert_with(HashMap::new)
+                    .insert(pool_key(conn, pool.id), now_ms());
+            }
         }
         Err(Error::Conflict(format!(
             "IP pool {} is too busy: {MAX_REFUSED} claims in a row were taken by other allocators - try again",
@@ -506,7 +524,7 @@ async fn candidate(conn: &mut Conn, pool: &StoredPool, refused: u32) -> Result<O
         None => start,
         Some(m) => dec(&m)?.saturating_add(1),
     };
-    let spread = spread(refused);
+    let spread = spread(&pool_key(conn, pool.id), refused);
     if base <= stop {
         let c = base.saturating_add(random(spread));
         return Ok(Some(if c > stop { base } else { c }));

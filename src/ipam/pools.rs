@@ -7,12 +7,12 @@ use mysql_async::Conn;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::alloc::family_code;
 use super::pool::PoolSpec;
 use super::{num_param, transaction};
 use crate::addon::SERVER_MODULE;
 use crate::db::{all, first, Db};
 use crate::error::{Error, Result};
-use crate::net;
 
 /// A pool as the pages and `list()` show it.
 #[derive(Debug, Clone, Serialize)]
@@ -109,11 +109,16 @@ fn fields_of(spec: &PoolSpec) -> Map<String, Value> {
     f
 }
 
-/// Pools of `server_id` of one family, oldest first (the order allocation tries them in).
+/// Pools of `server_id`, oldest first (the order allocation tries them in), share-locked until
+/// the transaction ends: allocators run side by side, while an edit or a delete of one of these
+/// pools waits for them (and they for it), so no address is claimed from a pool being deleted
+/// or shrunk.
 pub async fn pools_of_server(conn: &mut Conn, server_id: u32) -> Result<Vec<StoredPool>> {
     let rows: Vec<PoolRow> = all(
         conn,
-        &format!("SELECT {POOL_COLUMNS} FROM puq_proxmox_kvm_ip_pools p WHERE p.server_id = ? ORDER BY p.id"),
+        &format!(
+            "SELECT {POOL_COLUMNS} FROM puq_proxmox_kvm_ip_pools p WHERE p.server_id = ? ORDER BY p.id LOCK IN SHARE MODE"
+        ),
         (server_id,),
     )
     .await?;
@@ -313,13 +318,6 @@ pub async fn delete(db: &Db, id: u32) -> Result<()> {
         Ok(())
     })
     .await
-}
-
-fn family_code(f: net::Family) -> u8 {
-    match f {
-        net::Family::V4 => 4,
-        net::Family::V6 => 6,
-    }
 }
 
 fn count_value(n: u128) -> Value {

@@ -79,8 +79,7 @@ fn option_family(name: &str) -> Option<(Family, bool)> {
 /// [`Error::NotFound`] for an unknown service; [`Error::Validation`] for unusable product values.
 pub async fn read_locked(conn: &mut Conn, service_id: u32) -> Result<Needs> {
     type Row = (
-        String,
-        u32,
+        Option<u32>,
         Option<String>,
         Option<String>,
         String,
@@ -91,21 +90,30 @@ pub async fn read_locked(conn: &mut Conn, service_id: u32) -> Result<Needs> {
         String,
         String,
     );
-    let row: Option<Row> = first(
+    // Only the service's row is locked: FOR UPDATE on a join would lock the product and server
+    // rows too and queue every allocation of that product or server behind one another.
+    let locked: Option<(String, u32, u32)> = first(
         conn,
-        "SELECT h.domainstatus, h.server, s.name, s.assignedips, p.configoption14, p.configoption15, p.configoption16, \
-         p.configoption17, p.configoption18, p.configoption19, p.configoption20 \
-         FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid LEFT JOIN tblservers s ON s.id = h.server \
-         WHERE h.id = ? FOR UPDATE",
+        "SELECT domainstatus, server, packageid FROM tblhosting WHERE id = ? FOR UPDATE",
         (service_id,),
     )
     .await?;
-    let (status, server_id, server_name, list, bridge, vlan, v4, v6, auto, dhcp4, dhcp6) = row
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "service {service_id} does not exist (or its product is gone)"
-            ))
-        })?;
+    let not_found = || {
+        Error::NotFound(format!(
+            "service {service_id} does not exist (or its product is gone)"
+        ))
+    };
+    let (status, server_id, product_id) = locked.ok_or_else(not_found)?;
+    let row: Option<Row> = first(
+        conn,
+        "SELECT s.id, s.name, s.assignedips, p.configoption14, p.configoption15, p.configoption16, \
+         p.configoption17, p.configoption18, p.configoption19, p.configoption20 \
+         FROM tblproducts p LEFT JOIN tblservers s ON s.id = ? WHERE p.id = ?",
+        (server_id, product_id),
+    )
+    .await?;
+    let (_, server_name, list, bridge, vlan, v4, v6, auto, dhcp4, dhcp6) =
+        row.ok_or_else(not_found)?;
     if status == "Terminated" {
         return Err(Error::Conflict(format!(
             "service {service_id} is Terminated - a terminated service gets no addresses; reactivate it first"

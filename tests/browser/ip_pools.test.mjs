@@ -94,6 +94,19 @@ test('ip pools: add, list with zone and usage, validation next to the field, del
   assert.equal(await page.locator('.puq-pool-table tr[data-pool-id]').count(), 1);
   await screenshot(page, 'ip_pools.png');
 
+  // Every change needs the CSRF token: a POST without it is refused before the module sees it.
+  const forged = await page.evaluate(async (link) => {
+    const response = await fetch(`${link}&action=create_ip_pool`, {
+      method: 'POST',
+      body: new URLSearchParams({ server_id: '1', type: 'IPv4', bridge: 'vmbr0', vlan: '0', gateway: '10.0.0.1', mask: '24', address_start: '10.0.0.2', address_stop: '10.0.0.9' }),
+    });
+    return [response.status, await response.text()];
+  }, await page.locator('#puq-kvm').getAttribute('data-link'));
+  assert.deepEqual(forged, [403, 'Invalid CSRF Protection Token']);
+  await page.reload();
+  await page.locator('.puq-pool-table tr[data-pool-id]').first().waitFor();
+  assert.equal(await page.locator('.puq-pool-table tr[data-pool-id]').count(), 1, 'nothing was created');
+
   // The Dashboard counts the pool.
   await page.goto(`${whmcs.baseUrl}/admin/addonmodules.php?module=puq_proxmox_kvm`);
   await waitForText(page.locator('[data-card="ip_pools"] .puq-count'), '1');

@@ -197,6 +197,11 @@ final class IpPoolsTest extends TestCase
 
         $dhcp = $this->service(2, 0, ['configoption19' => 'on']);
         $this->assertSame([], $this->pools->allocate($dhcp));
+
+        $terminated = $this->service(1, 0, [], ['domainstatus' => 'Terminated']);
+        $this->expectException(ConflictException::class);
+        $this->expectExceptionMessage("service $terminated is Terminated");
+        $this->pools->allocate($terminated);
     }
 
     public function testBridgeAndVlanMatchUnlessAuto(): void
