@@ -2,6 +2,7 @@
 //! the PHP extension that exposes it as classes in the `PuqProxmoxKvm` namespace.
 //!
 //! Layout: `db` (pool, migrations), `settings`, `cron`, `addon` (activation, dashboard),
+//! `proxmox` (the Proxmox VE API client),
 //! `runtime` (the lazy, fork-safe async runtime), `php` (the bindings; the only module that
 //! touches ext-php-rs).
 
@@ -12,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod module;
+pub mod proxmox;
 pub mod runtime;
 pub mod settings;
 
