@@ -58,6 +58,13 @@ namespace PuqProxmoxKvm {
         public function deactivate(): array {}
 
         /**
+         * Proxmox VE operations for a server entry (Test Connection).
+         *
+         * @return \PuqProxmoxKvm\Proxmox
+         */
+        public function proxmox(): \PuqProxmoxKvm\Proxmox {}
+
+        /**
          * Validates and saves the settings given (others keep their value); returns all of them.
          * Nothing is saved when any value is invalid.
          *
@@ -83,6 +90,30 @@ namespace PuqProxmoxKvm {
          * @return string
          */
         public static function version(): string {}
+    }
+
+    /**
+     * Proxmox VE operations for a WHMCS server entry. Get one with `$module->proxmox()`.
+     */
+    class Proxmox {
+        public function __construct() {}
+
+        /**
+         * Test Connection for the server in `$params` (the server module's `$params`:
+         * `serverhostname`, `serverip`, `serverport`, `serverusername` (a token id
+         * `user@realm!tokenid` or a user `user@realm`), `serverpassword` (decrypted),
+         * `serveraccesshash` (`fingerprint=AB:CD:...` to pin a self-signed certificate)).
+         *
+         * Returns `success`, `error` (empty, or which privileges are missing on which path),
+         * `version` (Proxmox VE) and `missing` (`path privilege` strings).
+         *
+         * @throws Exception\ValidationException naming the server field that is malformed
+         * @throws Exception\ProxmoxException when the server cannot be reached or refuses the credentials
+         *
+         * @param array $params
+         * @return array
+         */
+        public function testConnection(array $params): array {}
     }
 }
 

@@ -4,6 +4,7 @@
 mod convert;
 pub mod exceptions;
 mod module;
+mod proxmox;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
@@ -32,6 +33,7 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
 #[php_module]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = exceptions::register(module);
+    let module = proxmox::register(module);
     module
         .class::<module::PhpModule>()
         .info_function(module_info)

@@ -128,4 +128,11 @@ impl PhpModule {
         let settings = block_on(self.kvm.save_settings(&values))?;
         Ok(map_to_array(&settings.to_map()))
     }
+
+    /// Proxmox VE operations for a server entry (Test Connection).
+    pub fn proxmox(&self) -> super::proxmox::PhpProxmox {
+        super::proxmox::PhpProxmox {
+            kvm: self.kvm.clone(),
+        }
+    }
 }

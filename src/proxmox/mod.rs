@@ -10,6 +10,7 @@
 //!
 //! API reference: <https://pve.proxmox.com/pve-docs/api-viewer/>.
 
+pub mod access;
 mod client;
 mod error;
 mod types;

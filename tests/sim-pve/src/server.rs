@@ -407,7 +407,8 @@ async fn answer(
 
 /// `GET /_sim/requests`, `GET /_sim/violations`, `POST /_sim/fault` (JSON `{method, path,
 /// status, message}` or `{method, path, hang_ms}`), `POST /_sim/task-fault` (`{type,
-/// exitstatus}`), `POST /_sim/latency` (`{ms}`), `POST /_sim/lock` (`{vmid, lock}`).
+/// exitstatus}`), `POST /_sim/latency` (`{ms}`), `POST /_sim/lock` (`{vmid, lock}`),
+/// `POST /_sim/privileges` (`{"/vms": ["VM.Audit", ...], ...}`), `POST /_sim/clear`.
 fn control_api(sim: &Sim, method: &Method, what: &str, body: &Bytes) -> Response<Body> {
     let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let text = |k: &str| {
@@ -459,6 +460,28 @@ fn control_api(sim: &Sim, method: &Method, what: &str, body: &Bytes) -> Response
                 number("vmid") as u32,
                 (!name.is_empty()).then_some(name.as_str())
             ))
+        }
+        ("POST", "privileges") => {
+            let privileges = input
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(path, privs)| {
+                            let list = privs
+                                .as_array()
+                                .map(|a| {
+                                    a.iter()
+                                        .filter_map(|p| p.as_str().map(str::to_string))
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            (path.clone(), list)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            sim.set_privileges(privileges);
+            Value::Null
         }
         ("POST", "clear") => {
             sim.clear_log();
