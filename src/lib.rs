@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod module;
+pub mod product;
 pub mod proxmox;
 pub mod runtime;
 pub mod settings;
