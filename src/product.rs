@@ -626,6 +626,26 @@ pub fn config_options() -> Map<String, Value> {
     out
 }
 
+/// The fields of [`EXTENDED`] for a form, in order: key => `key`, `label`, `default`, `help`,
+/// `type` (`yesno`, `dropdown` with `options`, or `text`).
+pub fn settings_fields() -> Map<String, Value> {
+    EXTENDED
+        .iter()
+        .map(|field| {
+            let mut entry = json!({"key": field.key, "label": field.label, "default": field.default, "help": field.help});
+            match field.kind {
+                Kind::YesNo => entry["type"] = json!("yesno"),
+                Kind::Choice(choices) => {
+                    entry["type"] = json!("dropdown");
+                    entry["options"] = json!(choices);
+                }
+                _ => entry["type"] = json!("text"),
+            }
+            (field.key.to_string(), entry)
+        })
+        .collect()
+}
+
 /// The product's extended settings, defaults filled in.
 ///
 /// # Errors

@@ -58,6 +58,13 @@ namespace PuqProxmoxKvm {
         public function deactivate(): array {}
 
         /**
+         * Product configuration: module settings, product settings, a service's effective values.
+         *
+         * @return \PuqProxmoxKvm\Products
+         */
+        public function products(): \PuqProxmoxKvm\Products {}
+
+        /**
          * Proxmox VE operations for a server entry (Test Connection).
          *
          * @return \PuqProxmoxKvm\Proxmox
@@ -90,6 +97,63 @@ namespace PuqProxmoxKvm {
          * @return string
          */
         public static function version(): string {}
+    }
+
+    /**
+     * Product configuration. Get one with `$module->products()`.
+     */
+    class Products {
+        public function __construct() {}
+
+        /**
+         * The 24 module settings as WHMCS's `_ConfigOptions` array: label => `Type`, `Default`,
+         * `Size` or `Options`, `Description`.
+         *
+         * @return array
+         */
+        public static function configOptions(): array {}
+
+        /**
+         * The effective configuration of a service: `service_id`, `product_id`, `values` (key =>
+         * value, configurable options applied) and `overridden` (key => option name).
+         *
+         * @throws Exception\NotFoundException when the service does not exist
+         * @throws Exception\ValidationException naming the slot, setting or option that is invalid
+         *
+         * @param int $service_id
+         * @return array
+         */
+        public function resolve(int $service_id): array {}
+
+        /**
+         * Validates and saves product settings (key => value); returns all of them. Nothing is
+         * saved when a value is invalid.
+         *
+         * @throws Exception\ValidationException naming the setting and the fix
+         *
+         * @param int $product_id
+         * @param array $values
+         * @return array
+         */
+        public function saveSettings(int $product_id, array $values): array {}
+
+        /**
+         * The product's settings beyond the 24 slots (key => value), defaults filled in.
+         *
+         * @throws Exception\ValidationException when the product id is not positive
+         *
+         * @param int $product_id
+         * @return array
+         */
+        public function settings(int $product_id): array {}
+
+        /**
+         * The product settings kept beyond the 24 slots, for a form, in order: key => `key`,
+         * `label`, `default`, `help`, `type` (`yesno`, `dropdown` with `options`, `text`).
+         *
+         * @return array
+         */
+        public static function settingsFields(): array {}
     }
 
     /**

@@ -4,6 +4,7 @@
 mod convert;
 pub mod exceptions;
 mod module;
+mod products;
 mod proxmox;
 
 use ext_php_rs::prelude::*;
@@ -34,6 +35,7 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = exceptions::register(module);
     let module = proxmox::register(module);
+    let module = products::register(module);
     module
         .class::<module::PhpModule>()
         .info_function(module_info)

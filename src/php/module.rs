@@ -135,4 +135,11 @@ impl PhpModule {
             kvm: self.kvm.clone(),
         }
     }
+
+    /// Product configuration: module settings, product settings, a service's effective values.
+    pub fn products(&self) -> super::products::PhpProducts {
+        super::products::PhpProducts {
+            kvm: self.kvm.clone(),
+        }
+    }
 }

@@ -26,22 +26,13 @@ pub use cluster::{NodeSpec, StorageSpec, TemplateSpec};
 pub use schema::Schema;
 pub use server::RunningSim;
 
-/// Where `apidata.js` lives in this repository's shared spec (override with `PVE_APIDATA`).
+/// Where `apidata.js` is: `PVE_APIDATA`, else the copy in this crate (`schema/apidata.js`).
 pub fn default_schema_path() -> PathBuf {
     if let Some(path) = std::env::var_os("PVE_APIDATA") {
         return PathBuf::from(path);
     }
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        here.join("../../spec/proxmox/apidata.js"),
-        here.join("../../../shared/spec/proxmox/apidata.js"),
-        PathBuf::from("/work/shared/spec/proxmox/apidata.js"),
-    ];
-    candidates
-        .iter()
-        .find(|p| p.exists())
-        .cloned()
-        .unwrap_or_else(|| candidates[0].clone())
+    here.join("schema/apidata.js")
 }
 
 /// Credentials the simulator accepts.
