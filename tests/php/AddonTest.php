@@ -67,12 +67,12 @@ final class AddonTest extends TestCase
         $kept = $this->whmcs->callAddon('deactivate');
         $this->assertSame('success', $kept['status']);
         $this->assertStringContainsString('kept', $kept['description']);
-        $this->assertCount(6, $this->moduleTables());
+        $this->assertCount(7, $this->moduleTables());
 
         puq_proxmox_kvm()->saveSettings(['delete_tables_on_deactivate' => '1']);
         $dropped = $this->whmcs->callAddon('deactivate');
         $this->assertSame('success', $dropped['status']);
-        $this->assertStringContainsString('6 tables were dropped', $dropped['description']);
+        $this->assertStringContainsString('7 tables were dropped', $dropped['description']);
         $this->assertSame([], $this->moduleTables());
         $this->assertSame('0', (string) $this->whmcs->pdo()->query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'puq%'")->fetchColumn());
     }

@@ -53,6 +53,8 @@ final class ExtensionTest extends TestCase
             'PuqProxmoxKvm\\Exception\\ProxmoxException',
             'PuqProxmoxKvm\\Exception\\ValidationException',
             'PuqProxmoxKvm\\Module',
+            'PuqProxmoxKvm\\Products',
+            'PuqProxmoxKvm\\Proxmox',
         ], $classes);
         foreach ($classes as $class) {
             if (str_contains($class, '\\Exception\\') && $class !== Exception\ModuleException::class) {
