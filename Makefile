@@ -7,7 +7,7 @@ PHP       ?= php
 PHPUNIT   ?= /usr/bin/phpunit
 export PUQ_EXTENSION := $(EXT)
 
-.PHONY: build demo test lint test-rust test-php test-browser stubs check-stubs bench-startup bench-vm-list bench-ipam bench-dns clean
+.PHONY: build demo test lint test-rust test-php sim-pve test-browser stubs check-stubs bench-startup bench-vm-list bench-ipam bench-dns clean
 
 ## build: the extension, target/release/libpuq_proxmox_kvm.so
 build:
@@ -24,12 +24,18 @@ test: lint test-rust test-php test-browser check-stubs
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p puq-sim-pve --all-targets -- -D warnings
 	@find php tests -name '*.php' -not -path '*/node_modules/*' -print0 | xargs -0 -n1 $(PHP) -l >/dev/null
 
 test-rust:
 	cargo test --no-default-features
+	cargo test -p puq-sim-pve
 
-test-php: build
+## sim-pve: the Proxmox VE simulator binary the PHP tests start (target/debug/puq-sim-pve)
+sim-pve:
+	cargo build -p puq-sim-pve
+
+test-php: build sim-pve
 	$(PHP) -d extension=$(EXT) $(PHPUNIT) -c tests/phpunit.xml
 
 node_modules: package.json package-lock.json

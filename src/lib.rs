@@ -2,6 +2,7 @@
 //! the PHP extension that exposes it as classes in the `PuqProxmoxKvm` namespace.
 //!
 //! Layout: `db` (pool, migrations), `settings`, `cron`, `addon` (activation, dashboard),
+//! `proxmox` (the Proxmox VE API client),
 //! `runtime` (the lazy, fork-safe async runtime), `php` (the bindings; the only module that
 //! touches ext-php-rs).
 
@@ -16,6 +17,8 @@ pub mod http;
 pub mod ipam;
 pub mod module;
 pub mod net;
+pub mod product;
+pub mod proxmox;
 pub mod runtime;
 pub mod secret;
 pub mod settings;

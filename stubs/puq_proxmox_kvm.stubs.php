@@ -371,6 +371,20 @@ namespace PuqProxmoxKvm {
         public function ipPools(): \PuqProxmoxKvm\IpPools {}
 
         /**
+         * Product configuration: module settings, product settings, a service's effective values.
+         *
+         * @return \PuqProxmoxKvm\Products
+         */
+        public function products(): \PuqProxmoxKvm\Products {}
+
+        /**
+         * Proxmox VE operations for a server entry (Test Connection).
+         *
+         * @return \PuqProxmoxKvm\Proxmox
+         */
+        public function proxmox(): \PuqProxmoxKvm\Proxmox {}
+
+        /**
          * Validates and saves the settings given (others keep their value); returns all of them.
          * Nothing is saved when any value is invalid.
          *
@@ -435,6 +449,87 @@ namespace PuqProxmoxKvm {
          * @return string
          */
         public static function reverseName(string $ip): string {}
+    }
+
+    /**
+     * Product configuration. Get one with `$module->products()`.
+     */
+    class Products {
+        public function __construct() {}
+
+        /**
+         * The 24 module settings as WHMCS's `_ConfigOptions` array: label => `Type`, `Default`,
+         * `Size` or `Options`, `Description`.
+         *
+         * @return array
+         */
+        public static function configOptions(): array {}
+
+        /**
+         * The effective configuration of a service: `service_id`, `product_id`, `values` (key =>
+         * value, configurable options applied) and `overridden` (key => option name).
+         *
+         * @throws Exception\NotFoundException when the service does not exist
+         * @throws Exception\ValidationException naming the slot, setting or option that is invalid
+         *
+         * @param int $service_id
+         * @return array
+         */
+        public function resolve(int $service_id): array {}
+
+        /**
+         * Validates and saves product settings (key => value); returns all of them. Nothing is
+         * saved when a value is invalid.
+         *
+         * @throws Exception\ValidationException naming the setting and the fix
+         *
+         * @param int $product_id
+         * @param array $values
+         * @return array
+         */
+        public function saveSettings(int $product_id, array $values): array {}
+
+        /**
+         * The product's settings beyond the 24 slots (key => value), defaults filled in.
+         *
+         * @throws Exception\ValidationException when the product id is not positive
+         *
+         * @param int $product_id
+         * @return array
+         */
+        public function settings(int $product_id): array {}
+
+        /**
+         * The product settings kept beyond the 24 slots, for a form, in order: key => `key`,
+         * `label`, `default`, `help`, `type` (`yesno`, `dropdown` with `options`, `text`).
+         *
+         * @return array
+         */
+        public static function settingsFields(): array {}
+    }
+
+    /**
+     * Proxmox VE operations for a WHMCS server entry. Get one with `$module->proxmox()`.
+     */
+    class Proxmox {
+        public function __construct() {}
+
+        /**
+         * Test Connection for the server in `$params` (the server module's `$params`:
+         * `serverhostname`, `serverip`, `serverport`, `serverusername` (a token id
+         * `user@realm!tokenid` or a user `user@realm`), `serverpassword` (decrypted),
+         * `serveraccesshash` (`fingerprint=AB:CD:...` to pin a self-signed certificate)).
+         *
+         * Returns `success`, `error` (empty, or which privileges are missing on which path),
+         * `version` (Proxmox VE) and `missing` (`path privilege` strings).
+         *
+         * @throws Exception\ValidationException naming the server field that is malformed
+         * @throws Exception\ProxmoxException when the server cannot be reached or refuses the credentials
+         *
+         * @param array $params
+         * @return array
+         */
+        public function testConnection(array $params): array {}
     }
 
     /**

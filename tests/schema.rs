@@ -35,6 +35,11 @@ fn fixtures() -> Vec<(&'static str, &'static str, &'static str)> {
             "INSERT INTO puq_proxmox_kvm_vm_runs (service_id, kind, started_at, steps) VALUES (5546, 'deploy', NOW(3), '[]')",
             "SELECT CONCAT(service_id, ':', kind) FROM puq_proxmox_kvm_vm_runs",
         ),
+        (
+            "puq_proxmox_kvm_product_settings",
+            "INSERT INTO puq_proxmox_kvm_product_settings VALUES (7, 'backup_storage', 'nfs-backup|nfs')",
+            "SELECT CONCAT(product_id, ':', value) FROM puq_proxmox_kvm_product_settings",
+        ),
     ]
 }
 

@@ -286,6 +286,19 @@ pub const MIGRATIONS: &[Migration] = &[
             },
         ],
     },
+    Migration {
+        version: 8,
+        name: "product settings beyond the 24 WHMCS slots",
+        tables: &["puq_proxmox_kvm_product_settings"],
+        steps: &[Step::Sql(concat!(
+            "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_product_settings` (",
+            "`product_id` int(10) NOT NULL,",
+            "`setting` varchar(64) NOT NULL,",
+            "`value` text NOT NULL,",
+            "PRIMARY KEY (`product_id`,`setting`)",
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+        ))],
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -8,6 +8,8 @@ mod events;
 pub mod exceptions;
 mod ipam;
 mod module;
+mod products;
+mod proxmox;
 mod vms;
 
 use ext_php_rs::prelude::*;
@@ -39,6 +41,8 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = exceptions::register(module);
     let module = ipam::register(module);
     let module = dns::register(module);
+    let module = proxmox::register(module);
+    let module = products::register(module);
     module
         .class::<module::PhpModule>()
         .class::<cron::PhpCron>()

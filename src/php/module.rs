@@ -152,4 +152,18 @@ impl PhpModule {
         let settings = block_on(self.kvm.save_settings(&values))?;
         Ok(map_to_array(&settings.to_map()))
     }
+
+    /// Proxmox VE operations for a server entry (Test Connection).
+    pub fn proxmox(&self) -> super::proxmox::PhpProxmox {
+        super::proxmox::PhpProxmox {
+            kvm: self.kvm.clone(),
+        }
+    }
+
+    /// Product configuration: module settings, product settings, a service's effective values.
+    pub fn products(&self) -> super::products::PhpProducts {
+        super::products::PhpProducts {
+            kvm: self.kvm.clone(),
+        }
+    }
 }

@@ -51,6 +51,8 @@ final class ExtensionTest extends TestCase
             'PuqProxmoxKvm\\Net',
             'PuqProxmoxKvm\\Dns',
             'PuqProxmoxKvm\\DnsZones',
+            'PuqProxmoxKvm\\Products',
+            'PuqProxmoxKvm\\Proxmox',
             'PuqProxmoxKvm\\Exception\\ModuleException',
             'PuqProxmoxKvm\\Exception\\ValidationException',
             'PuqProxmoxKvm\\Exception\\NotFoundException',

@@ -22,3 +22,110 @@ function puqProxmoxKVM_MetaData()
         'AdminSingleSignOnLabel' => false,
     ];
 }
+
+/**
+ * Runs one server module function through the extension. Returns what $call returns; an
+ * exception becomes the message WHMCS shows (or $onError($message) for functions that answer
+ * an array). Every call goes to the module log with the server and service passwords masked.
+ */
+function puqProxmoxKVM_call(string $action, array $params, callable $call, ?callable $onError = null)
+{
+    $secrets = array_values(array_filter(
+        [(string) ($params['serverpassword'] ?? ''), (string) ($params['password'] ?? '')],
+        static fn (string $s): bool => $s !== ''
+    ));
+    $request = array_diff_key($params, ['model' => true]);
+    try {
+        $result = $call(puq_proxmox_kvm());
+        if (function_exists('logModuleCall')) {
+            logModuleCall('puqProxmoxKVM', $action, $request, $result, '', $secrets);
+        }
+        return $result;
+    } catch (\Throwable $e) {
+        $message = $e->getMessage();
+        if (function_exists('logModuleCall')) {
+            logModuleCall('puqProxmoxKVM', $action, $request, get_class($e) . ': ' . $message, '', $secrets);
+        }
+        return $onError !== null ? $onError($message) : $message;
+    }
+}
+
+/**
+ * Test Connection: reaches the server, authenticates (API token when the username holds '!',
+ * else user and password), reads the version and checks the privileges the module needs.
+ */
+function puqProxmoxKVM_TestConnection(array $params)
+{
+    return puqProxmoxKVM_call('TestConnection', $params, static function ($kvm) use ($params): array {
+        $report = $kvm->proxmox()->testConnection($params);
+        return ['success' => (bool) $report['success'], 'error' => (string) $report['error']];
+    }, static fn (string $message): array => ['success' => false, 'error' => $message]);
+}
+
+/**
+ * The product's Module Settings tab: the 24 settings WHMCS stores in the product, followed by
+ * a panel with the settings kept in the module's own table (saved by the ProductEdit hook in
+ * hooks.php). WHMCS shows each Description as HTML; every value in the panel is escaped.
+ */
+function puqProxmoxKVM_ConfigOptions(array $params = [])
+{
+    if (!class_exists('PuqProxmoxKvm\\Products', false)) {
+        return ['Extension' => ['Type' => 'text', 'Description' => htmlspecialchars(PUQ_PROXMOX_KVM_EXTENSION_HELP)]];
+    }
+    $options = \PuqProxmoxKvm\Products::configOptions();
+    // configproducts.php?action=edit&id=<product id>
+    $productId = (int) ($params['pid'] ?? $params['packageid'] ?? $_REQUEST['id'] ?? 0);
+    $panel = puqProxmoxKVM_call(
+        'ConfigOptions',
+        ['pid' => $productId],
+        static fn ($kvm): string => puqProxmoxKVM_settings_panel($kvm->products()->settings($productId)),
+        static fn (string $message): string => '<div class="alert alert-danger">' . htmlspecialchars($message) . '</div>'
+    );
+    $last = array_key_last($options);
+    $options[$last]['Description'] .= $panel;
+    return $options;
+}
+
+/** The product settings beyond the 24 slots as form fields named puq_kvm_settings[key]. */
+function puqProxmoxKVM_settings_panel(array $values): string
+{
+    $e = static fn ($s): string => htmlspecialchars((string) $s, ENT_QUOTES);
+    $rows = '';
+    foreach (\PuqProxmoxKvm\Products::settingsFields() as $field) {
+        $name = 'puq_kvm_settings[' . $e($field['key']) . ']';
+        $value = (string) ($values[$field['key']] ?? $field['default']);
+        if ($field['type'] === 'yesno') {
+            $input = '<input type="hidden" name="' . $name . '" value="">'
+                . '<input type="checkbox" name="' . $name . '" value="on"' . ($value === 'on' ? ' checked' : '') . '>';
+        } elseif ($field['type'] === 'dropdown') {
+            $input = '<select class="form-control select-inline" name="' . $name . '">';
+            foreach ($field['options'] as $option) {
+                $input .= '<option value="' . $e($option) . '"' . ($option === $value ? ' selected' : '') . '>' . $e($option) . '</option>';
+            }
+            $input .= '</select>';
+        } else {
+            $input = '<input type="text" class="form-control input-300 input-inline" name="' . $name . '" value="' . $e($value) . '">';
+        }
+        $rows .= '<tr><td class="fieldlabel">' . $e($field['label']) . '</td><td class="fieldarea">' . $input
+            . ($field['help'] !== '' ? ' <span class="text-muted">' . $e($field['help']) . '</span>' : '') . '</td></tr>';
+    }
+    return '<div id="puq-kvm-product-settings" style="margin-top:15px"><h4>PUQ Proxmox KVM: more settings</h4>'
+        . '<table class="form" width="100%"><tbody>' . $rows . '</tbody></table></div>';
+}
+
+/**
+ * Saves the panel's settings for a product (the ProductEdit hook). Nothing is saved when a
+ * value is invalid; the reason goes to the activity log and the module log.
+ */
+function puqProxmoxKVM_save_product_settings(int $productId, array $values): bool
+{
+    return puqProxmoxKVM_call('SaveProductSettings', ['pid' => $productId, 'settings' => $values], static function ($kvm) use ($productId, $values): bool {
+        $kvm->products()->saveSettings($productId, array_map('strval', $values));
+        return true;
+    }, static function (string $message) use ($productId): bool {
+        if (function_exists('logActivity')) {
+            logActivity("PUQ Proxmox KVM: settings of product $productId were not saved - $message");
+        }
+        return false;
+    });
+}
