@@ -22,6 +22,7 @@ fn opts(trigger: Trigger) -> RunOptions {
         task: None,
         force: false,
         no_lock: false,
+        server_passwords: Default::default(),
     }
 }
 

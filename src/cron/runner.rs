@@ -1,6 +1,7 @@
 //! Runs the module's tasks: picks the due ones, takes each task's lock, runs it, records the
 //! outcome. A failing task is recorded and reported, never raised into WHMCS.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use mysql_async::prelude::Queryable;
@@ -34,6 +35,8 @@ pub struct RunOptions {
     pub force: bool,
     /// Run without taking the task locks (debugging only).
     pub no_lock: bool,
+    /// The Proxmox server entries' passwords, decrypted by PHP (server id => password).
+    pub server_passwords: HashMap<i64, String>,
 }
 
 /// What one task did in a tick.
@@ -126,7 +129,7 @@ pub async fn run(kvm: &Kvm, options: &RunOptions, events: &Events) -> Result<Run
                 }
             }
         }
-        reports.push(run_task(kvm, task, &settings, options.no_lock, &owner, events).await);
+        reports.push(run_task(kvm, task, &settings, options, &owner, events).await);
     }
     Ok(RunReport {
         skipped: String::new(),
@@ -161,10 +164,11 @@ async fn run_task(
     kvm: &Kvm,
     task: Task,
     settings: &Settings,
-    no_lock: bool,
+    options: &RunOptions,
     owner: &str,
     events: &Events,
 ) -> TaskReport {
+    let no_lock = options.no_lock;
     let started = Instant::now();
     let result = async {
         let mut conn = kvm.db().conn().await?;
@@ -185,7 +189,7 @@ async fn run_task(
         .await?;
         drop(conn);
         events.info(None, format!("[{}] start", task.name()));
-        let outcome = execute(kvm, task, settings, events).await;
+        let outcome = execute(kvm, task, settings, options, events).await;
         let mut conn = kvm.db().conn().await?;
         if !no_lock {
             lock::release(&mut conn, &lock_name(task), owner).await?;
@@ -269,11 +273,14 @@ async fn execute(
     kvm: &Kvm,
     task: Task,
     settings: &Settings,
+    options: &RunOptions,
     events: &Events,
 ) -> Result<TaskOutcome> {
     match task {
         Task::ProcessVirtualMachines => {
-            crate::vm::process_virtual_machines(kvm, settings, events).await
+            let clients =
+                crate::vm::platform::Clients::Servers(options.server_passwords.clone());
+            crate::vm::process_virtual_machines(kvm, settings, events, clients).await
         }
         other => Err(Error::NotFound(format!(
             "task {} is not available in this version",

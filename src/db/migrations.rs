@@ -299,6 +299,15 @@ pub const MIGRATIONS: &[Migration] = &[
             ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
         ))],
     },
+    Migration {
+        version: 9,
+        name: "vm password for cloud-init",
+        tables: &[],
+        steps: &[Step::Columns {
+            table: "puqProxmoxKVM_vm_info",
+            columns: &[("vm_password_sealed", "text DEFAULT NULL")],
+        }],
+    },
 ];
 
 /// The newest schema version this build knows.

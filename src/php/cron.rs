@@ -57,11 +57,31 @@ fn options(map: &Map<String, Value>) -> Result<RunOptions> {
                 })?,
         ),
     };
+    let server_passwords = match map.get("server_passwords") {
+        None | Some(Value::Null) => Default::default(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(id, pw)| {
+                let id = id.parse::<i64>().map_err(|_| {
+                    Error::validation("server_passwords", format!("'{id}' is not a server id"))
+                })?;
+                Ok((id, pw.as_str().unwrap_or_default().to_string()))
+            })
+            .collect::<Result<_>>()?,
+        Some(Value::Array(a)) if a.is_empty() => Default::default(),
+        Some(_) => {
+            return Err(Error::validation(
+                "server_passwords",
+                "must map server ids to passwords",
+            ))
+        }
+    };
     Ok(RunOptions {
         trigger,
         task,
         force: flag("force"),
         no_lock: flag("no_lock"),
+        server_passwords,
     })
 }
 
@@ -86,9 +106,10 @@ impl PhpCron {
     /// `skipped` and `tasks` (task, status, duration_ms, processed, errors, details, message).
     ///
     /// `$options`: `trigger` (`hook` from WHMCS's AfterCronJob: runs only in hook mode; `cli`),
-    /// `task`, `force`, `no_lock`. `$onEvent` receives each line of live output as it happens:
-    /// an array with `level`, `service_id`, `message` and `module_log` (an entry to write to
-    /// WHMCS's module log, or null).
+    /// `task`, `force`, `no_lock`, `server_passwords` (server id => the decrypted password of
+    /// each Proxmox server entry). `$onEvent` receives each line of live output as it happens:
+    /// an array with `level`, `service_id`, `message`, `module_log` (an entry to write to
+    /// WHMCS's module log, or null) and `email` (a template to send for the service, or null).
     ///
     /// @throws Exception\ValidationException for an unknown task or trigger
     pub fn run(

@@ -4,22 +4,36 @@
 pub mod admin;
 pub mod engine;
 pub mod list_index;
+pub mod platform;
 pub mod runlog;
 pub mod steps;
 
+use std::sync::Arc;
+
 use crate::cron::runner::TaskOutcome;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::Events;
 use crate::module::Kvm;
 use crate::settings::Settings;
 
-/// The `processVirtualMachines` task.
+/// The `processVirtualMachines` task: brings the VM list's index up to date, then advances
+/// every VM that has work through its pipeline.
 pub async fn process_virtual_machines(
-    _kvm: &Kvm,
-    _settings: &Settings,
-    _events: &Events,
+    kvm: &Kvm,
+    settings: &Settings,
+    events: &Events,
+    clients: platform::Clients,
 ) -> Result<TaskOutcome> {
-    Err(Error::Proxmox(
-        "VM pipelines need the Proxmox platform, which this build does not include yet".into(),
-    ))
+    if let Err(err) = list_index::sync(kvm.db(), None).await {
+        events.error(None, "vm list index", "", format!("the VM list index was not refreshed: {err}"));
+    }
+    let platform = Arc::new(platform::LivePlatform::new(kvm.clone(), clients).await?);
+    engine::tick(
+        kvm.db(),
+        platform,
+        settings,
+        &engine::Limits::from_settings(settings),
+        events,
+    )
+    .await
 }

@@ -1,0 +1,641 @@
+//! The production [`Platform`]: each deploy step against Proxmox VE, the IP pools and DNS.
+//!
+//! Every step checks the actual state first (the VM exists, the config already holds the
+//! value) and skips what is done, so a step that is run again after a crash changes nothing
+//! twice. A step that starts a Proxmox task checkpoints its UPID before it returns `Waiting`;
+//! the next pass polls that task instead of starting another.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::engine::{Platform, StepContext, StepResult, Vm};
+use super::steps::Step;
+use crate::db::first;
+use crate::dns::plan::Operation;
+use crate::dns::providers::ApplyMode;
+use crate::error::{Error, Result};
+use crate::ipam::alloc::{self, Assigned};
+use crate::module::Kvm;
+use crate::product::{self, ServiceConfig};
+use crate::proxmox::{
+    Client, CloneRequest, ConfigUpdate, DiskLimits, Drive, Endpoint, FirewallOptions, Ip4Config,
+    Ip6Config, IpConfig, MigrateRequest, NetDevice, ProxmoxApi, Upid, VmConfig, Vmid,
+};
+use crate::secret::SecretBox;
+
+/// The anti-spoofing IP set of the first NIC.
+pub const IP_SET: &str = "ipfilter-net0";
+/// Tag stamped on every VM this module clones, with the service and installation ids in the
+/// description: terminate, reinstall and redeploy refuse a VM without the matching stamp.
+pub const STAMP_TAG: &str = "puq-proxmox-kvm";
+
+/// Where Proxmox clients come from.
+pub enum Clients {
+    /// Built per WHMCS server entry; the passwords come decrypted from PHP (WHMCS's
+    /// `decrypt()` runs only on the PHP side).
+    Servers(HashMap<i64, String>),
+    /// One client for every server (tests, the simulator).
+    Fixed(Arc<dyn ProxmoxApi>),
+}
+
+/// Runs deploy steps against the real systems.
+pub struct LivePlatform {
+    kvm: Kvm,
+    clients: Clients,
+    cache: Mutex<HashMap<i64, Arc<dyn ProxmoxApi>>>,
+    installation_id: String,
+}
+
+/// What a step needs to know about the service.
+struct Service {
+    server_id: i64,
+    client_id: i64,
+    config: ServiceConfig,
+}
+
+impl LivePlatform {
+    /// A platform for `kvm`, reading this installation's id.
+    pub async fn new(kvm: Kvm, clients: Clients) -> Result<LivePlatform> {
+        let mut conn = kvm.db().conn().await?;
+        let installation_id: Option<String> = first(
+            &mut conn,
+            "SELECT value FROM puq_proxmox_kvm_settings WHERE setting = 'installation_id'",
+            (),
+        )
+        .await?;
+        Ok(LivePlatform {
+            kvm,
+            clients,
+            cache: Mutex::new(HashMap::new()),
+            installation_id: installation_id.unwrap_or_default(),
+        })
+    }
+
+    /// The ownership stamp written into a VM's description.
+    pub fn stamp(&self, service_id: i64) -> String {
+        format!(
+            "{STAMP_TAG}: service={service_id} installation={}",
+            self.installation_id
+        )
+    }
+
+    async fn service(&self, service_id: i64) -> Result<Service> {
+        let mut conn = self.kvm.db().conn().await?;
+        let row: Option<(i64, i64)> = first(
+            &mut conn,
+            "SELECT server, userid FROM tblhosting WHERE id = ?",
+            (service_id,),
+        )
+        .await?;
+        let (server_id, client_id) =
+            row.ok_or_else(|| Error::NotFound(format!("service {service_id} does not exist in WHMCS")))?;
+        let config = product::resolve(&mut conn, service_id as u64).await?;
+        Ok(Service { server_id, client_id, config })
+    }
+
+    async fn api(&self, server_id: i64) -> Result<Arc<dyn ProxmoxApi>> {
+        if let Some(api) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&server_id) {
+            return Ok(api.clone());
+        }
+        let api: Arc<dyn ProxmoxApi> = match &self.clients {
+            Clients::Fixed(api) => api.clone(),
+            Clients::Servers(passwords) => {
+                let mut conn = self.kvm.db().conn().await?;
+                let row: Option<(String, String, i64, String, String)> = first(
+                    &mut conn,
+                    "SELECT hostname, ipaddress, port, username, accesshash FROM tblservers WHERE id = ? AND type = 'puqProxmoxKVM'",
+                    (server_id,),
+                )
+                .await?;
+                let (hostname, ip, port, username, access_hash) = row.ok_or_else(|| {
+                    Error::NotFound(format!("server {server_id} is not a Proxmox KVM server entry"))
+                })?;
+                let password = passwords.get(&server_id).cloned().unwrap_or_default();
+                let endpoint = Endpoint::from_server(&hostname, &ip, u16::try_from(port).unwrap_or(0), &username, &password, &access_hash)?;
+                let settings = self.kvm.settings().await?;
+                Arc::new(Client::new(endpoint, Duration::from_secs(u64::from(settings.heavy_timeout)))?)
+            }
+        };
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(server_id, api.clone());
+        Ok(api)
+    }
+}
+
+fn vmid_of(vm: &Vm) -> Result<Vmid> {
+    let id = vm
+        .vm_id
+        .ok_or_else(|| Error::Conflict(format!("service {} has no VM id yet - reset it to set_ip", vm.service_id)))?;
+    Ok(Vmid::new(u64::from(id))?)
+}
+
+/// Polls the task in `vm.task_upid`: `None` while it runs, `Some(())` once it succeeded.
+async fn poll(api: &dyn ProxmoxApi, vm: &mut Vm) -> Result<Option<()>> {
+    let upid = Upid::parse(&vm.task_upid)?;
+    match api.task_result(&upid).await {
+        Ok(None) => Ok(None),
+        Ok(Some(_)) => {
+            vm.task_upid.clear();
+            Ok(Some(()))
+        }
+        Err(e) => {
+            // A failed task is not waited for again: the retry starts over from the state.
+            vm.task_upid.clear();
+            Err(e.into())
+        }
+    }
+}
+
+/// The key of the system disk: the first disk in the boot order, else `bootdisk`, else the
+/// first data disk.
+pub fn system_disk(config: &VmConfig) -> Option<String> {
+    let is_data = |key: &str| {
+        config
+            .drive(key)
+            .is_some_and(|d| !d.is_cdrom() && !d.volume.contains("cloudinit"))
+    };
+    if let Some(order) = config.get("boot").and_then(|b| b.strip_prefix("order=")) {
+        if let Some(key) = order.split(';').find(|k| is_data(k)) {
+            return Some(key.to_string());
+        }
+    }
+    if let Some(key) = config.get("bootdisk").filter(|k| is_data(k)) {
+        return Some(key.to_string());
+    }
+    disk_keys(config).into_iter().find(|k| is_data(k))
+}
+
+fn disk_keys(config: &VmConfig) -> Vec<String> {
+    let mut keys: Vec<String> = config
+        .values
+        .keys()
+        .filter(|k| {
+            ["scsi", "virtio", "sata", "ide"]
+                .iter()
+                .any(|bus| k.strip_prefix(bus).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())))
+        })
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The additional disk: the first data disk that is not the system disk.
+fn additional_disk(config: &VmConfig, system: &str) -> Option<String> {
+    disk_keys(config).into_iter().find(|k| {
+        k != system
+            && config
+                .drive(k)
+                .is_some_and(|d| !d.is_cdrom() && !d.volume.contains("cloudinit"))
+    })
+}
+
+fn limits(config: &ServiceConfig, prefix: &str) -> DiskLimits {
+    DiskLimits {
+        mbps_rd: config.number(&format!("{prefix}_mbps_rd")),
+        mbps_wr: config.number(&format!("{prefix}_mbps_wr")),
+        iops_rd: config.int(&format!("{prefix}_iops_rd")),
+        iops_wr: config.int(&format!("{prefix}_iops_wr")),
+    }
+}
+
+impl Platform for LivePlatform {
+    async fn run_step(&self, step: Step, vm: &mut Vm, ctx: &StepContext) -> Result<StepResult> {
+        let service = self.service(vm.service_id).await?;
+        match step {
+            Step::AllocateAddresses => {
+                let assigned = alloc::allocate(self.kvm.db(), vm.service_id as u32).await?;
+                let shown: Vec<&str> = assigned.iter().map(|a| a.address.as_str()).collect();
+                ctx.events.info(Some(vm.service_id), format!("    addresses: {}", if shown.is_empty() { "none (DHCP)".to_string() } else { shown.join(", ") }));
+                Ok(StepResult::Done)
+            }
+            Step::Clone => self.clone_vm(&service, vm, ctx).await,
+            Step::CreateDnsRecords => self.sync_dns(vm, Operation::Create, ctx).await,
+            Step::ResyncDns => self.sync_dns(vm, Operation::Replace, ctx).await,
+            Step::Migrate => self.migrate(&service, vm, ctx).await,
+            Step::SetCpuRam => {
+                let api = self.api(service.server_id).await?;
+                let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
+                let cores = service.config.int("cpu_cores").max(1) as u32;
+                let memory = service.config.ram_mib();
+                if config.get("cores") == Some(&cores.to_string()) && config.get("memory") == Some(&memory.to_string()) {
+                    return Ok(StepResult::Skipped);
+                }
+                api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().cores(cores).memory_mib(memory)).await?;
+                Ok(StepResult::Done)
+            }
+            Step::ResizeSystemDisk => self.resize(&service, vm, "system").await,
+            Step::LimitSystemDisk => self.limit(&service, vm, "system").await,
+            Step::CreateAdditionalDisk => self.create_additional_disk(&service, vm).await,
+            Step::ResizeAdditionalDisk => self.resize(&service, vm, "additional").await,
+            Step::LimitAdditionalDisk => self.limit(&service, vm, "additional").await,
+            Step::ConfigureNetwork => self.network(&service, vm).await,
+            Step::ConfigureFirewall => self.firewall(&service, vm).await,
+            Step::ConfigureCloudInit => self.cloud_init(&service, vm).await,
+            Step::Start => {
+                let api = self.api(service.server_id).await?;
+                if !vm.task_upid.is_empty() {
+                    return Ok(match poll(api.as_ref(), vm).await? {
+                        Some(()) => StepResult::Done,
+                        None => StepResult::Waiting("start task running".into()),
+                    });
+                }
+                if api.vm_status(&vm.vm_node, vmid_of(vm)?).await?.running {
+                    return Ok(StepResult::Done);
+                }
+                vm.task_upid = api.start(&vm.vm_node, vmid_of(vm)?).await?.to_string();
+                ctx.checkpoint(vm).await?;
+                Ok(match poll(api.as_ref(), vm).await? {
+                    Some(()) => StepResult::Done,
+                    None => StepResult::Waiting("start task running".into()),
+                })
+            }
+            Step::VerifyRunning => {
+                let api = self.api(service.server_id).await?;
+                if !api.vm_status(&vm.vm_node, vmid_of(vm)?).await?.running {
+                    return Ok(StepResult::Waiting("the VM does not report running yet".into()));
+                }
+                ctx.events.email(vm.service_id, "puqProxmoxKVM VM is ready");
+                Ok(StepResult::Done)
+            }
+            other => Err(Error::Conflict(format!(
+                "step {other:?} is not available in this version - reset the VM to ready or creation"
+            ))),
+        }
+    }
+}
+
+impl LivePlatform {
+    async fn clone_vm(&self, service: &Service, vm: &mut Vm, ctx: &StepContext) -> Result<StepResult> {
+        let api = self.api(service.server_id).await?;
+        if !vm.task_upid.is_empty() {
+            return Ok(match poll(api.as_ref(), vm).await? {
+                Some(()) => StepResult::Done,
+                None => StepResult::Waiting("clone task running".into()),
+            });
+        }
+        let template = service.config.template_vmid().ok_or_else(|| {
+            Error::validation("template_vmid", "the product has no OS template - set one in its Module Settings")
+        })?;
+        let vms = api.cluster_vms().await?;
+        // Re-attach: a clone of ours for this service already exists (a crash after the clone
+        // call but before the checkpoint, or a retried step).
+        if let Some(id) = vm.vm_id {
+            if let Some(existing) = vms.iter().find(|v| v.vmid == id) {
+                let node = existing.node.clone().unwrap_or_default();
+                let config = api.vm_config(&node, Vmid::new(u64::from(id))?).await?;
+                if config.get("description").is_some_and(|d| d.contains(&self.stamp(vm.service_id))) {
+                    vm.vm_node = node;
+                    if config.get("lock") == Some("clone") {
+                        return Ok(StepResult::Waiting("clone still running".into()));
+                    }
+                    return Ok(StepResult::Done);
+                }
+            }
+        }
+        let template_node = vms
+            .iter()
+            .find(|v| v.vmid == template)
+            .and_then(|v| v.node.clone())
+            .ok_or_else(|| Error::Proxmox(format!("template {template} does not exist on the cluster - check the product's OS template")))?;
+        // The VMID: at or above the product's first VMID, free on the cluster, retried on a clash.
+        let first = service.config.int("first_vmid").max(100);
+        let mut candidate = api.next_vmid().await?.get().max(first as u32);
+        while vms.iter().any(|v| v.vmid == candidate) || !api.vmid_is_free(Vmid::new(u64::from(candidate))?).await? {
+            candidate += 1;
+        }
+        if vm.vm_name.is_empty() {
+            vm.vm_name = vm_name(&service.config.text("vm_name_rule"), service.client_id, vm.service_id);
+        }
+        vm.vm_id = Some(candidate);
+        vm.vm_node = template_node.clone();
+        ctx.checkpoint(vm).await?;
+        let storage = Some(service.config.text("system_disk_storage").to_string()).filter(|s| s != "auto" && service.config.full_clone());
+        let upid = api
+            .clone_vm(
+                &template_node,
+                Vmid::new(u64::from(template))?,
+                &CloneRequest {
+                    newid: Vmid::new(u64::from(candidate))?,
+                    name: Some(vm.vm_name.clone()),
+                    full: service.config.full_clone(),
+                    target: None,
+                    storage,
+                    description: Some(self.stamp(vm.service_id)),
+                },
+            )
+            .await?;
+        vm.task_upid = upid.to_string();
+        ctx.checkpoint(vm).await?;
+        ctx.events.info(Some(vm.service_id), format!("    clone {template} -> {candidate} on {template_node}"));
+        Ok(match poll(api.as_ref(), vm).await? {
+            Some(()) => StepResult::Done,
+            None => StepResult::Waiting("clone task running".into()),
+        })
+    }
+
+    async fn sync_dns(&self, vm: &mut Vm, op: Operation, ctx: &StepContext) -> Result<StepResult> {
+        let report = crate::dns::sync::sync_service(&self.kvm, vm.service_id as u64, op, ApplyMode::Batched, None).await;
+        match report {
+            Ok(report) => {
+                for event in &report.events {
+                    let line = format!("    · {}", event.line());
+                    if event.ok {
+                        ctx.events.info(Some(vm.service_id), line);
+                    } else {
+                        ctx.events.error(Some(vm.service_id), "dns", event.record.clone(), line);
+                    }
+                }
+                Ok(StepResult::Done)
+            }
+            // DNS never blocks a deploy: logged, and Set DNS records can run later.
+            Err(err) => {
+                ctx.events.error(Some(vm.service_id), "dns", format!("service {}", vm.service_id), format!("    DNS skipped: {err}"));
+                Ok(StepResult::Done)
+            }
+        }
+    }
+
+    async fn migrate(&self, service: &Service, vm: &mut Vm, ctx: &StepContext) -> Result<StepResult> {
+        let api = self.api(service.server_id).await?;
+        if !vm.task_upid.is_empty() {
+            return match poll(api.as_ref(), vm).await? {
+                Some(()) => {
+                    if let Some(target) = vm.data.get("target_node").and_then(Value::as_str) {
+                        vm.vm_node = target.to_string();
+                    }
+                    Ok(StepResult::Done)
+                }
+                None => Ok(StepResult::Waiting("migration running".into())),
+            };
+        }
+        if !ctx.settings.migration_enabled {
+            return Ok(StepResult::Skipped);
+        }
+        let target = match service.config.target_node() {
+            Some(node) => node.to_string(),
+            None => {
+                let nodes = api.nodes().await?;
+                match nodes.iter().filter(|n| n.online).max_by_key(|n| n.free_memory()) {
+                    Some(node) => node.node.clone(),
+                    None => return Ok(StepResult::Skipped),
+                }
+            }
+        };
+        if target == vm.vm_node {
+            return Ok(StepResult::Skipped);
+        }
+        vm.data.insert("target_node".into(), target.clone().into());
+        let storage = Some(service.config.text("system_disk_storage").to_string()).filter(|s| s != "auto");
+        let upid = api
+            .migrate(&vm.vm_node, vmid_of(vm)?, &MigrateRequest { target: target.clone(), online: false, target_storage: storage, with_local_disks: true })
+            .await?;
+        vm.task_upid = upid.to_string();
+        ctx.checkpoint(vm).await?;
+        ctx.events.info(Some(vm.service_id), format!("    migrate {} -> {target}", vm.vm_node));
+        match poll(api.as_ref(), vm).await? {
+            Some(()) => {
+                vm.vm_node = target;
+                Ok(StepResult::Done)
+            }
+            None => Ok(StepResult::Waiting("migration running".into())),
+        }
+    }
+
+    async fn resize(&self, service: &Service, vm: &mut Vm, which: &str) -> Result<StepResult> {
+        let wanted_gb = service.config.int(&format!("{which}_disk_gb"));
+        if wanted_gb == 0 {
+            return Ok(StepResult::Skipped);
+        }
+        let api = self.api(service.server_id).await?;
+        let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
+        let Some(system) = system_disk(&config) else {
+            return Err(Error::Proxmox(format!("VM {} has no system disk in its boot order", vm.vm_id.unwrap_or_default())));
+        };
+        let key = if which == "system" { Some(system.clone()) } else { additional_disk(&config, &system) };
+        let Some(key) = key else { return Ok(StepResult::Skipped) };
+        let current = config.drive(&key).and_then(|d| d.size_bytes()).unwrap_or(0);
+        if current >= wanted_gb << 30 {
+            // Disks never shrink.
+            return Ok(StepResult::Skipped);
+        }
+        api.resize_disk(&vm.vm_node, vmid_of(vm)?, &key, &format!("{wanted_gb}G")).await?;
+        Ok(StepResult::Done)
+    }
+
+    async fn limit(&self, service: &Service, vm: &mut Vm, which: &str) -> Result<StepResult> {
+        let wanted = limits(&service.config, &format!("{which}_disk"));
+        let api = self.api(service.server_id).await?;
+        let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
+        let Some(system) = system_disk(&config) else { return Ok(StepResult::Skipped) };
+        let key = if which == "system" { Some(system.clone()) } else { additional_disk(&config, &system) };
+        let Some(key) = key else { return Ok(StepResult::Skipped) };
+        let Some(drive) = config.drive(&key) else { return Ok(StepResult::Skipped) };
+        let limited = drive.with_limits(&wanted);
+        if limited.encode() == drive.encode() {
+            return Ok(StepResult::Skipped);
+        }
+        api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().drive(&key, &limited)?).await?;
+        Ok(StepResult::Done)
+    }
+
+    async fn create_additional_disk(&self, service: &Service, vm: &mut Vm) -> Result<StepResult> {
+        let size = service.config.int("additional_disk_gb");
+        if size == 0 {
+            return Ok(StepResult::Skipped);
+        }
+        let api = self.api(service.server_id).await?;
+        let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
+        let system = system_disk(&config).unwrap_or_else(|| "scsi0".into());
+        if additional_disk(&config, &system).is_some() {
+            return Ok(StepResult::Skipped);
+        }
+        let storage = match service.config.text("additional_disk_storage") {
+            "same" | "" => config.drive(&system).and_then(|d| d.volume.split(':').next().map(str::to_string)).unwrap_or_else(|| "local-lvm".into()),
+            other => other.to_string(),
+        };
+        let bus: String = system.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let key = (1..16).map(|n| format!("{bus}{n}")).find(|k| config.get(k).is_none()).unwrap_or_else(|| format!("{bus}1"));
+        let drive = Drive::new_volume(&storage, u32::try_from(size).unwrap_or(u32::MAX))?;
+        api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().drive(&key, &drive)?).await?;
+        Ok(StepResult::Done)
+    }
+
+    async fn network(&self, service: &Service, vm: &mut Vm) -> Result<StepResult> {
+        let api = self.api(service.server_id).await?;
+        let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
+        let assigned = alloc::addresses(self.kvm.db(), vm.service_id as u32).await?;
+        let current = config.net(0).transpose()?;
+        let mut device = match &current {
+            Some(device) => device.clone(),
+            None => NetDevice::parse("virtio")?,
+        };
+        let (bridge, vlan) = match assigned.first() {
+            Some(a) if service.config.on("auto_bridge_vlan") => (a.bridge.clone(), a.vlan),
+            _ => (service.config.text("bridge").to_string(), service.config.int("vlan") as u16),
+        };
+        if !service.config.text("nic_model").is_empty() {
+            device.model = service.config.text("nic_model").to_string();
+        }
+        device.bridge = Some(bridge);
+        device.tag = (vlan > 0).then_some(vlan);
+        let rate = service.config.number("bandwidth_mbps");
+        device.rate = (rate > 0.0).then_some(rate);
+        device.firewall = Some(true);
+        if current.as_ref() == Some(&device) {
+            return Ok(StepResult::Skipped);
+        }
+        api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().net(0, &device)?).await?;
+        Ok(StepResult::Done)
+    }
+
+    async fn firewall(&self, service: &Service, vm: &mut Vm) -> Result<StepResult> {
+        let api = self.api(service.server_id).await?;
+        let (node, vmid) = (vm.vm_node.clone(), vmid_of(vm)?);
+        let on = |key: &str| service.config.on(key);
+        api.set_firewall_options(
+            &node,
+            vmid,
+            &FirewallOptions {
+                enable: Some(on("firewall_enable")),
+                dhcp: Some(on("firewall_dhcp")),
+                ndp: Some(on("firewall_ndp")),
+                radv: Some(on("firewall_radv")),
+                macfilter: Some(on("firewall_macfilter")),
+                ipfilter: Some(on("firewall_ipfilter")),
+                policy_in: Some(service.config.text("firewall_policy_in").to_string()),
+                policy_out: Some(service.config.text("firewall_policy_out").to_string()),
+                log_level_in: Some(service.config.text("firewall_log_in").to_string()),
+                log_level_out: Some(service.config.text("firewall_log_out").to_string()),
+            },
+        )
+        .await?;
+        // The anti-spoofing IP set holds exactly the VM's addresses.
+        let assigned = alloc::addresses(self.kvm.db(), vm.service_id as u32).await?;
+        let wanted: Vec<String> = assigned.iter().map(|a| a.address.clone()).collect();
+        if !api.ip_sets(&node, vmid).await?.iter().any(|s| s == IP_SET) {
+            api.create_ip_set(&node, vmid, IP_SET, "addresses of this VM (PUQ Proxmox KVM)").await?;
+        }
+        let present = api.ip_set_entries(&node, vmid, IP_SET).await?;
+        let bare = |cidr: &str| cidr.split('/').next().unwrap_or_default().to_string();
+        for entry in &present {
+            if !wanted.contains(&bare(entry)) {
+                api.delete_ip_set_entry(&node, vmid, IP_SET, entry).await?;
+            }
+        }
+        for address in &wanted {
+            if !present.iter().any(|p| bare(p) == *address) {
+                api.add_ip_set_entry(&node, vmid, IP_SET, address).await?;
+            }
+        }
+        Ok(StepResult::Done)
+    }
+
+    async fn cloud_init(&self, service: &Service, vm: &mut Vm) -> Result<StepResult> {
+        let api = self.api(service.server_id).await?;
+        let (node, vmid) = (vm.vm_node.clone(), vmid_of(vm)?);
+        let assigned = alloc::addresses(self.kvm.db(), vm.service_id as u32).await?;
+        let v4 = assigned.iter().find(|a| a.address.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv4()));
+        let v6 = assigned.iter().find(|a| a.address.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6()));
+        let ipconfig = IpConfig {
+            v4: match v4 {
+                Some(a) => Some(Ip4Config::Static { address: parse(&a.address)?, prefix: a.prefix, gateway: a.gateway.parse().ok() }),
+                None if service.config.on("dhcp_ipv4") => Some(Ip4Config::Dhcp),
+                None => None,
+            },
+            v6: match v6 {
+                Some(a) => Some(Ip6Config::Static { address: parse(&a.address)?, prefix: a.prefix, gateway: a.gateway.parse().ok() }),
+                None if service.config.on("dhcp_ipv6") => Some(Ip6Config::Dhcp),
+                None => None,
+            },
+        };
+        let nameservers: Vec<IpAddr> = assigned.iter().flat_map(|a: &Assigned| a.dns.iter()).filter_map(|d| d.parse().ok()).collect();
+        let mut update = ConfigUpdate::new().ipconfig(0, &ipconfig)?;
+        let user = service.config.text("os_username");
+        if !user.is_empty() {
+            update = update.ciuser(user);
+        }
+        if let Some(password) = self.password(vm.service_id).await? {
+            update = update.cipassword(&password);
+        }
+        if !nameservers.is_empty() {
+            let mut unique = nameservers.clone();
+            unique.dedup();
+            update = update.nameservers(&unique);
+        }
+        let domain = service.config.text("main_domain").trim_matches('.').to_string();
+        if !domain.is_empty() {
+            update = update.searchdomain(&domain);
+        }
+        api.update_config_sync(&node, vmid, &update).await?;
+        api.regenerate_cloudinit(&node, vmid).await?;
+        Ok(StepResult::Done)
+    }
+
+    /// The service's password as CreateAccount handed it over (sealed in the VM row).
+    async fn password(&self, service_id: i64) -> Result<Option<String>> {
+        let mut conn = self.kvm.db().conn().await?;
+        let sealed: Option<Option<String>> = first(&mut conn, "SELECT vm_password_sealed FROM puqProxmoxKVM_vm_info WHERE service_id = ?", (service_id,)).await?;
+        match sealed.flatten().filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(sealed) => Ok(Some(SecretBox::new(self.kvm.encryption_key())?.open(&sealed)?)),
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(text: &str) -> Result<T> {
+    text.parse().map_err(|_| Error::Database(format!("'{text}' is not an address")))
+}
+
+/// The VM name from the product's rule (`{client_id}-{service_id}`, `{unixtime}`, ...).
+pub fn vm_name(rule: &str, client_id: i64, service_id: i64) -> String {
+    let now = chrono::Utc::now();
+    let mut name = rule
+        .replace("{client_id}", &client_id.to_string())
+        .replace("{service_id}", &service_id.to_string())
+        .replace("{unixtime}", &now.timestamp().to_string())
+        .replace("{year}", &now.format("%Y").to_string())
+        .replace("{month}", &now.format("%m").to_string())
+        .replace("{day}", &now.format("%d").to_string())
+        .replace("{hour}", &now.format("%H").to_string())
+        .replace("{minute}", &now.format("%M").to_string())
+        .replace("{second}", &now.format("%S").to_string());
+    let seed = now.timestamp_subsec_nanos() as u64 ^ (service_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut state = seed | 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for (macro_name, alphabet) in [("random_digit_", "0123456789"), ("random_letter_", "abcdefghijklmnopqrstuvwxyz")] {
+        while let Some(start) = name.find(&format!("{{{macro_name}")) {
+            let rest = &name[start + macro_name.len() + 1..];
+            let Some(end) = rest.find('}') else { break };
+            let count: usize = rest[..end].parse().unwrap_or(1).min(32);
+            let random: String = (0..count).map(|_| alphabet.as_bytes()[(next() % alphabet.len() as u64) as usize] as char).collect();
+            name.replace_range(start..start + macro_name.len() + 2 + end, &random);
+        }
+    }
+    name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>().trim_matches('-').to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vm_names_follow_the_rule() {
+        assert_eq!(vm_name("{client_id}-{service_id}", 7, 5546), "7-5546");
+        let n = vm_name("vps-{random_digit_4}-{random_letter_3}", 1, 2);
+        assert_eq!(n.len(), "vps-1234-abc".len(), "{n}");
+        assert!(n[4..8].chars().all(|c| c.is_ascii_digit()) && n[9..].chars().all(|c| c.is_ascii_lowercase()), "{n}");
+        assert!(vm_name("{service_id}-{unixtime}", 1, 5546).starts_with("5546-17"));
+    }
+}
