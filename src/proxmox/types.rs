@@ -758,7 +758,7 @@ impl VmConfig {
         })
     }
 
-    /// The `stamp` tags (`whmcs-s123`, ...) from `tags`.
+    /// The VM's tags (`tags` is `;`-separated), e.g. the ownership stamp `whmcs-s123`.
     pub fn tags(&self) -> Vec<String> {
         self.get("tags")
             .map(|t| {
