@@ -17,13 +17,23 @@ namespace PuqProxmoxKvm {
         public static function availableTasks(): array {}
 
         /**
+         * The module's Proxmox server entries: server id => the password as WHMCS stores it
+         * (encrypted; decrypt each with WHMCS's `decrypt()` and pass them to `run()` as
+         * `server_passwords`).
+         *
+         * @return array
+         */
+        public function encryptedServerPasswords(): array {}
+
+        /**
          * Runs the due tasks (or `task`, or all with `force`) and returns the report:
          * `skipped` and `tasks` (task, status, duration_ms, processed, errors, details, message).
          *
          * `$options`: `trigger` (`hook` from WHMCS's AfterCronJob: runs only in hook mode; `cli`),
-         * `task`, `force`, `no_lock`. `$onEvent` receives each line of live output as it happens:
-         * an array with `level`, `service_id`, `message` and `module_log` (an entry to write to
-         * WHMCS's module log, or null).
+         * `task`, `force`, `no_lock`, `server_passwords` (server id => the decrypted password of
+         * each Proxmox server entry). `$onEvent` receives each line of live output as it happens:
+         * an array with `level`, `service_id`, `message`, `module_log` (an entry to write to
+         * WHMCS's module log, or null) and `email` (a template to send for the service, or null).
          *
          * @throws Exception\ValidationException for an unknown task or trigger
          *
@@ -537,6 +547,18 @@ namespace PuqProxmoxKvm {
      */
     class Vms {
         public function __construct() {}
+
+        /**
+         * CreateAccount: records the VM in `creation` and returns at once; cron builds it.
+         * `$password` is the service's password (sealed for cloud-init).
+         *
+         * @throws Exception\ConflictException when the service already has a VM
+         *
+         * @param int $service_id
+         * @param string $password
+         * @return void
+         */
+        public function create(int $service_id, string $password): void {}
 
         /**
          * Deletes the VM row (only in error_terminate or remove); never touches Proxmox or

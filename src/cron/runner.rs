@@ -278,8 +278,7 @@ async fn execute(
 ) -> Result<TaskOutcome> {
     match task {
         Task::ProcessVirtualMachines => {
-            let clients =
-                crate::vm::platform::Clients::Servers(options.server_passwords.clone());
+            let clients = crate::vm::platform::Clients::Servers(options.server_passwords.clone());
             crate::vm::process_virtual_machines(kvm, settings, events, clients).await
         }
         other => Err(Error::NotFound(format!(
@@ -331,4 +330,17 @@ pub async fn states(kvm: &Kvm) -> Result<Vec<TaskState>> {
         });
     }
     Ok(states)
+}
+
+/// The module's Proxmox server entries with their passwords as WHMCS stores them (encrypted
+/// with WHMCS's `encrypt()`): PHP decrypts them and hands them back in
+/// [`RunOptions::server_passwords`].
+pub async fn encrypted_server_passwords(kvm: &Kvm) -> Result<Vec<(i64, String)>> {
+    let mut conn = kvm.db().conn().await?;
+    all(
+        &mut conn,
+        "SELECT id, password FROM tblservers WHERE type = ?",
+        (crate::addon::SERVER_MODULE,),
+    )
+    .await
 }

@@ -127,6 +127,18 @@ impl PhpCron {
         Ok(to_array(&report)?)
     }
 
+    /// The module's Proxmox server entries: server id => the password as WHMCS stores it
+    /// (encrypted; decrypt each with WHMCS's `decrypt()` and pass them to `run()` as
+    /// `server_passwords`).
+    pub fn encrypted_server_passwords(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let rows = block_on(runner::encrypted_server_passwords(&self.kvm))?;
+        let map: Map<String, Value> = rows
+            .into_iter()
+            .map(|(id, pw)| (id.to_string(), Value::String(pw)))
+            .collect();
+        Ok(map_to_array(&map))
+    }
+
     /// Every available task with its interval, last run, status, duration and lock holder.
     pub fn tasks(&self) -> PhpResult<Vec<ZBox<ZendHashTable>>> {
         let states = block_on(runner::states(&self.kvm))?;

@@ -50,6 +50,20 @@ impl PhpVms {
         Ok(to_array(&block_on(admin::log(self.kvm.db(), service_id))?)?)
     }
 
+    /// CreateAccount: records the VM in `creation` and returns at once; cron builds it.
+    /// `$password` is the service's password (sealed for cloud-init).
+    ///
+    /// @throws Exception\ConflictException when the service already has a VM
+    pub fn create(&self, service_id: i64, password: String) -> PhpResult<()> {
+        let kvm = &self.kvm;
+        Ok(block_on(admin::create(
+            kvm.db(),
+            kvm.encryption_key(),
+            service_id,
+            &password,
+        ))?)
+    }
+
     /// Switches the VM to a re-runnable state (ready, creation, set_ip, change_package,
     /// set_dns_records, terminate, remove); cron picks it up on its next run.
     ///

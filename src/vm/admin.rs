@@ -484,6 +484,61 @@ pub async fn log(db: &Db, service_id: i64) -> Result<VmLog> {
     })
 }
 
+/// Records a new VM for `service_id` in `creation` (CreateAccount): no Proxmox call, cron does
+/// the work. `password` (the service's, as WHMCS hands it to CreateAccount) is sealed for
+/// cloud-init.
+///
+/// # Errors
+/// [`Error::Conflict`] when the service already has a VM record: never a second VM.
+pub async fn create(db: &Db, key: Option<&str>, service_id: i64, password: &str) -> Result<()> {
+    let mut conn = db.conn().await?;
+    let service: Option<String> = first(
+        &mut conn,
+        "SELECT domainstatus FROM tblhosting WHERE id = ?",
+        (service_id,),
+    )
+    .await?;
+    match service.as_deref() {
+        None => {
+            return Err(Error::NotFound(format!(
+                "service {service_id} does not exist in WHMCS"
+            )))
+        }
+        Some("Terminated" | "Cancelled") => {
+            return Err(Error::Conflict(format!(
+                "service {service_id} is terminated; create a new order instead"
+            )))
+        }
+        Some(_) => {}
+    }
+    let sealed = if password.is_empty() {
+        None
+    } else {
+        Some(crate::secret::SecretBox::new(key)?.seal(password)?)
+    };
+    let inserted = conn
+        .exec_iter(
+            format!("INSERT IGNORE INTO `{VMS}` (service_id, vm_status, vm_password_sealed) VALUES (?, 'creation', ?)"),
+            (service_id, sealed),
+        )
+        .await?
+        .affected_rows();
+    if inserted == 0 {
+        let status: Option<String> = first(
+            &mut conn,
+            &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
+            (service_id,),
+        )
+        .await?;
+        return Err(Error::Conflict(format!(
+            "service {service_id} already has a VM (status {}); use Redeploy or Reset in VM Management instead of creating it again",
+            status.unwrap_or_default()
+        )));
+    }
+    drop(conn);
+    list_index::sync(db, Some(service_id)).await.map(|_| ())
+}
+
 /// Switches a VM to one of the re-runnable states and lets cron pick it up at once.
 pub async fn reset(db: &Db, service_id: i64, status: &str) -> Result<()> {
     if !RESET_TARGETS.contains(&status) {

@@ -25,7 +25,12 @@ pub async fn process_virtual_machines(
     clients: platform::Clients,
 ) -> Result<TaskOutcome> {
     if let Err(err) = list_index::sync(kvm.db(), None).await {
-        events.error(None, "vm list index", "", format!("the VM list index was not refreshed: {err}"));
+        events.error(
+            None,
+            "vm list index",
+            "",
+            format!("the VM list index was not refreshed: {err}"),
+        );
     }
     let platform = Arc::new(platform::LivePlatform::new(kvm.clone(), clients).await?);
     engine::tick(

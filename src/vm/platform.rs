@@ -91,14 +91,24 @@ impl LivePlatform {
             (service_id,),
         )
         .await?;
-        let (server_id, client_id) =
-            row.ok_or_else(|| Error::NotFound(format!("service {service_id} does not exist in WHMCS")))?;
+        let (server_id, client_id) = row.ok_or_else(|| {
+            Error::NotFound(format!("service {service_id} does not exist in WHMCS"))
+        })?;
         let config = product::resolve(&mut conn, service_id as u64).await?;
-        Ok(Service { server_id, client_id, config })
+        Ok(Service {
+            server_id,
+            client_id,
+            config,
+        })
     }
 
     async fn api(&self, server_id: i64) -> Result<Arc<dyn ProxmoxApi>> {
-        if let Some(api) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&server_id) {
+        if let Some(api) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&server_id)
+        {
             return Ok(api.clone());
         }
         let api: Arc<dyn ProxmoxApi> = match &self.clients {
@@ -112,12 +122,24 @@ impl LivePlatform {
                 )
                 .await?;
                 let (hostname, ip, port, username, access_hash) = row.ok_or_else(|| {
-                    Error::NotFound(format!("server {server_id} is not a Proxmox KVM server entry"))
+                    Error::NotFound(format!(
+                        "server {server_id} is not a Proxmox KVM server entry"
+                    ))
                 })?;
                 let password = passwords.get(&server_id).cloned().unwrap_or_default();
-                let endpoint = Endpoint::from_server(&hostname, &ip, u16::try_from(port).unwrap_or(0), &username, &password, &access_hash)?;
+                let endpoint = Endpoint::from_server(
+                    &hostname,
+                    &ip,
+                    u16::try_from(port).unwrap_or(0),
+                    &username,
+                    &password,
+                    &access_hash,
+                )?;
                 let settings = self.kvm.settings().await?;
-                Arc::new(Client::new(endpoint, Duration::from_secs(u64::from(settings.heavy_timeout)))?)
+                Arc::new(Client::new(
+                    endpoint,
+                    Duration::from_secs(u64::from(settings.heavy_timeout)),
+                )?)
             }
         };
         self.cache
@@ -129,9 +151,12 @@ impl LivePlatform {
 }
 
 fn vmid_of(vm: &Vm) -> Result<Vmid> {
-    let id = vm
-        .vm_id
-        .ok_or_else(|| Error::Conflict(format!("service {} has no VM id yet - reset it to set_ip", vm.service_id)))?;
+    let id = vm.vm_id.ok_or_else(|| {
+        Error::Conflict(format!(
+            "service {} has no VM id yet - reset it to set_ip",
+            vm.service_id
+        ))
+    })?;
     Ok(Vmid::new(u64::from(id))?)
 }
 
@@ -176,9 +201,10 @@ fn disk_keys(config: &VmConfig) -> Vec<String> {
         .values
         .keys()
         .filter(|k| {
-            ["scsi", "virtio", "sata", "ide"]
-                .iter()
-                .any(|bus| k.strip_prefix(bus).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())))
+            ["scsi", "virtio", "sata", "ide"].iter().any(|bus| {
+                k.strip_prefix(bus)
+                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            })
         })
         .cloned()
         .collect();
@@ -272,7 +298,12 @@ impl Platform for LivePlatform {
 }
 
 impl LivePlatform {
-    async fn clone_vm(&self, service: &Service, vm: &mut Vm, ctx: &StepContext) -> Result<StepResult> {
+    async fn clone_vm(
+        &self,
+        service: &Service,
+        vm: &mut Vm,
+        ctx: &StepContext,
+    ) -> Result<StepResult> {
         let api = self.api(service.server_id).await?;
         if !vm.task_upid.is_empty() {
             return Ok(match poll(api.as_ref(), vm).await? {
@@ -281,7 +312,10 @@ impl LivePlatform {
             });
         }
         let template = service.config.template_vmid().ok_or_else(|| {
-            Error::validation("template_vmid", "the product has no OS template - set one in its Module Settings")
+            Error::validation(
+                "template_vmid",
+                "the product has no OS template - set one in its Module Settings",
+            )
         })?;
         let vms = api.cluster_vms().await?;
         // Re-attach: a clone of ours for this service already exists (a crash after the clone
@@ -290,7 +324,10 @@ impl LivePlatform {
             if let Some(existing) = vms.iter().find(|v| v.vmid == id) {
                 let node = existing.node.clone().unwrap_or_default();
                 let config = api.vm_config(&node, Vmid::new(u64::from(id))?).await?;
-                if config.get("description").is_some_and(|d| d.contains(&self.stamp(vm.service_id))) {
+                if config
+                    .get("description")
+                    .is_some_and(|d| d.contains(&self.stamp(vm.service_id)))
+                {
                     vm.vm_node = node;
                     if config.get("lock") == Some("clone") {
                         return Ok(StepResult::Waiting("clone still running".into()));
@@ -307,16 +344,23 @@ impl LivePlatform {
         // The VMID: at or above the product's first VMID, free on the cluster, retried on a clash.
         let first = service.config.int("first_vmid").max(100);
         let mut candidate = api.next_vmid().await?.get().max(first as u32);
-        while vms.iter().any(|v| v.vmid == candidate) || !api.vmid_is_free(Vmid::new(u64::from(candidate))?).await? {
+        while vms.iter().any(|v| v.vmid == candidate)
+            || !api.vmid_is_free(Vmid::new(u64::from(candidate))?).await?
+        {
             candidate += 1;
         }
         if vm.vm_name.is_empty() {
-            vm.vm_name = vm_name(&service.config.text("vm_name_rule"), service.client_id, vm.service_id);
+            vm.vm_name = vm_name(
+                service.config.text("vm_name_rule"),
+                service.client_id,
+                vm.service_id,
+            );
         }
         vm.vm_id = Some(candidate);
         vm.vm_node = template_node.clone();
         ctx.checkpoint(vm).await?;
-        let storage = Some(service.config.text("system_disk_storage").to_string()).filter(|s| s != "auto" && service.config.full_clone());
+        let storage = Some(service.config.text("system_disk_storage").to_string())
+            .filter(|s| s != "auto" && service.config.full_clone());
         let upid = api
             .clone_vm(
                 &template_node,
@@ -333,7 +377,10 @@ impl LivePlatform {
             .await?;
         vm.task_upid = upid.to_string();
         ctx.checkpoint(vm).await?;
-        ctx.events.info(Some(vm.service_id), format!("    clone {template} -> {candidate} on {template_node}"));
+        ctx.events.info(
+            Some(vm.service_id),
+            format!("    clone {template} -> {candidate} on {template_node}"),
+        );
         Ok(match poll(api.as_ref(), vm).await? {
             Some(()) => StepResult::Done,
             None => StepResult::Waiting("clone task running".into()),
@@ -341,7 +388,14 @@ impl LivePlatform {
     }
 
     async fn sync_dns(&self, vm: &mut Vm, op: Operation, ctx: &StepContext) -> Result<StepResult> {
-        let report = crate::dns::sync::sync_service(&self.kvm, vm.service_id as u64, op, ApplyMode::Batched, None).await;
+        let report = crate::dns::sync::sync_service(
+            &self.kvm,
+            vm.service_id as u64,
+            op,
+            ApplyMode::Batched,
+            None,
+        )
+        .await;
         match report {
             Ok(report) => {
                 for event in &report.events {
@@ -349,20 +403,31 @@ impl LivePlatform {
                     if event.ok {
                         ctx.events.info(Some(vm.service_id), line);
                     } else {
-                        ctx.events.error(Some(vm.service_id), "dns", event.record.clone(), line);
+                        ctx.events
+                            .error(Some(vm.service_id), "dns", event.record.clone(), line);
                     }
                 }
                 Ok(StepResult::Done)
             }
             // DNS never blocks a deploy: logged, and Set DNS records can run later.
             Err(err) => {
-                ctx.events.error(Some(vm.service_id), "dns", format!("service {}", vm.service_id), format!("    DNS skipped: {err}"));
+                ctx.events.error(
+                    Some(vm.service_id),
+                    "dns",
+                    format!("service {}", vm.service_id),
+                    format!("    DNS skipped: {err}"),
+                );
                 Ok(StepResult::Done)
             }
         }
     }
 
-    async fn migrate(&self, service: &Service, vm: &mut Vm, ctx: &StepContext) -> Result<StepResult> {
+    async fn migrate(
+        &self,
+        service: &Service,
+        vm: &mut Vm,
+        ctx: &StepContext,
+    ) -> Result<StepResult> {
         let api = self.api(service.server_id).await?;
         if !vm.task_upid.is_empty() {
             return match poll(api.as_ref(), vm).await? {
@@ -382,7 +447,11 @@ impl LivePlatform {
             Some(node) => node.to_string(),
             None => {
                 let nodes = api.nodes().await?;
-                match nodes.iter().filter(|n| n.online).max_by_key(|n| n.free_memory()) {
+                match nodes
+                    .iter()
+                    .filter(|n| n.online)
+                    .max_by_key(|n| n.free_memory())
+                {
                     Some(node) => node.node.clone(),
                     None => return Ok(StepResult::Skipped),
                 }
@@ -392,13 +461,26 @@ impl LivePlatform {
             return Ok(StepResult::Skipped);
         }
         vm.data.insert("target_node".into(), target.clone().into());
-        let storage = Some(service.config.text("system_disk_storage").to_string()).filter(|s| s != "auto");
+        let storage =
+            Some(service.config.text("system_disk_storage").to_string()).filter(|s| s != "auto");
         let upid = api
-            .migrate(&vm.vm_node, vmid_of(vm)?, &MigrateRequest { target: target.clone(), online: false, target_storage: storage, with_local_disks: true })
+            .migrate(
+                &vm.vm_node,
+                vmid_of(vm)?,
+                &MigrateRequest {
+                    target: target.clone(),
+                    online: false,
+                    target_storage: storage,
+                    with_local_disks: true,
+                },
+            )
             .await?;
         vm.task_upid = upid.to_string();
         ctx.checkpoint(vm).await?;
-        ctx.events.info(Some(vm.service_id), format!("    migrate {} -> {target}", vm.vm_node));
+        ctx.events.info(
+            Some(vm.service_id),
+            format!("    migrate {} -> {target}", vm.vm_node),
+        );
         match poll(api.as_ref(), vm).await? {
             Some(()) => {
                 vm.vm_node = target;
@@ -416,16 +498,26 @@ impl LivePlatform {
         let api = self.api(service.server_id).await?;
         let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
         let Some(system) = system_disk(&config) else {
-            return Err(Error::Proxmox(format!("VM {} has no system disk in its boot order", vm.vm_id.unwrap_or_default())));
+            return Err(Error::Proxmox(format!(
+                "VM {} has no system disk in its boot order",
+                vm.vm_id.unwrap_or_default()
+            )));
         };
-        let key = if which == "system" { Some(system.clone()) } else { additional_disk(&config, &system) };
-        let Some(key) = key else { return Ok(StepResult::Skipped) };
+        let key = if which == "system" {
+            Some(system.clone())
+        } else {
+            additional_disk(&config, &system)
+        };
+        let Some(key) = key else {
+            return Ok(StepResult::Skipped);
+        };
         let current = config.drive(&key).and_then(|d| d.size_bytes()).unwrap_or(0);
         if current >= wanted_gb << 30 {
             // Disks never shrink.
             return Ok(StepResult::Skipped);
         }
-        api.resize_disk(&vm.vm_node, vmid_of(vm)?, &key, &format!("{wanted_gb}G")).await?;
+        api.resize_disk(&vm.vm_node, vmid_of(vm)?, &key, &format!("{wanted_gb}G"))
+            .await?;
         Ok(StepResult::Done)
     }
 
@@ -433,15 +525,30 @@ impl LivePlatform {
         let wanted = limits(&service.config, &format!("{which}_disk"));
         let api = self.api(service.server_id).await?;
         let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
-        let Some(system) = system_disk(&config) else { return Ok(StepResult::Skipped) };
-        let key = if which == "system" { Some(system.clone()) } else { additional_disk(&config, &system) };
-        let Some(key) = key else { return Ok(StepResult::Skipped) };
-        let Some(drive) = config.drive(&key) else { return Ok(StepResult::Skipped) };
+        let Some(system) = system_disk(&config) else {
+            return Ok(StepResult::Skipped);
+        };
+        let key = if which == "system" {
+            Some(system.clone())
+        } else {
+            additional_disk(&config, &system)
+        };
+        let Some(key) = key else {
+            return Ok(StepResult::Skipped);
+        };
+        let Some(drive) = config.drive(&key) else {
+            return Ok(StepResult::Skipped);
+        };
         let limited = drive.with_limits(&wanted);
         if limited.encode() == drive.encode() {
             return Ok(StepResult::Skipped);
         }
-        api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().drive(&key, &limited)?).await?;
+        api.update_config_sync(
+            &vm.vm_node,
+            vmid_of(vm)?,
+            &ConfigUpdate::new().drive(&key, &limited)?,
+        )
+        .await?;
         Ok(StepResult::Done)
     }
 
@@ -457,13 +564,27 @@ impl LivePlatform {
             return Ok(StepResult::Skipped);
         }
         let storage = match service.config.text("additional_disk_storage") {
-            "same" | "" => config.drive(&system).and_then(|d| d.volume.split(':').next().map(str::to_string)).unwrap_or_else(|| "local-lvm".into()),
+            "same" | "" => config
+                .drive(&system)
+                .and_then(|d| d.volume.split(':').next().map(str::to_string))
+                .unwrap_or_else(|| "local-lvm".into()),
             other => other.to_string(),
         };
-        let bus: String = system.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-        let key = (1..16).map(|n| format!("{bus}{n}")).find(|k| config.get(k).is_none()).unwrap_or_else(|| format!("{bus}1"));
+        let bus: String = system
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        let key = (1..16)
+            .map(|n| format!("{bus}{n}"))
+            .find(|k| config.get(k).is_none())
+            .unwrap_or_else(|| format!("{bus}1"));
         let drive = Drive::new_volume(&storage, u32::try_from(size).unwrap_or(u32::MAX))?;
-        api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().drive(&key, &drive)?).await?;
+        api.update_config_sync(
+            &vm.vm_node,
+            vmid_of(vm)?,
+            &ConfigUpdate::new().drive(&key, &drive)?,
+        )
+        .await?;
         Ok(StepResult::Done)
     }
 
@@ -478,7 +599,10 @@ impl LivePlatform {
         };
         let (bridge, vlan) = match assigned.first() {
             Some(a) if service.config.on("auto_bridge_vlan") => (a.bridge.clone(), a.vlan),
-            _ => (service.config.text("bridge").to_string(), service.config.int("vlan") as u16),
+            _ => (
+                service.config.text("bridge").to_string(),
+                service.config.int("vlan") as u16,
+            ),
         };
         if !service.config.text("nic_model").is_empty() {
             device.model = service.config.text("nic_model").to_string();
@@ -491,7 +615,12 @@ impl LivePlatform {
         if current.as_ref() == Some(&device) {
             return Ok(StepResult::Skipped);
         }
-        api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().net(0, &device)?).await?;
+        api.update_config_sync(
+            &vm.vm_node,
+            vmid_of(vm)?,
+            &ConfigUpdate::new().net(0, &device)?,
+        )
+        .await?;
         Ok(StepResult::Done)
     }
 
@@ -520,7 +649,13 @@ impl LivePlatform {
         let assigned = alloc::addresses(self.kvm.db(), vm.service_id as u32).await?;
         let wanted: Vec<String> = assigned.iter().map(|a| a.address.clone()).collect();
         if !api.ip_sets(&node, vmid).await?.iter().any(|s| s == IP_SET) {
-            api.create_ip_set(&node, vmid, IP_SET, "addresses of this VM (PUQ Proxmox KVM)").await?;
+            api.create_ip_set(
+                &node,
+                vmid,
+                IP_SET,
+                "addresses of this VM (PUQ Proxmox KVM)",
+            )
+            .await?;
         }
         let present = api.ip_set_entries(&node, vmid, IP_SET).await?;
         let bare = |cidr: &str| cidr.split('/').next().unwrap_or_default().to_string();
@@ -541,21 +676,37 @@ impl LivePlatform {
         let api = self.api(service.server_id).await?;
         let (node, vmid) = (vm.vm_node.clone(), vmid_of(vm)?);
         let assigned = alloc::addresses(self.kvm.db(), vm.service_id as u32).await?;
-        let v4 = assigned.iter().find(|a| a.address.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv4()));
-        let v6 = assigned.iter().find(|a| a.address.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6()));
+        let v4 = assigned
+            .iter()
+            .find(|a| a.address.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv4()));
+        let v6 = assigned
+            .iter()
+            .find(|a| a.address.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6()));
         let ipconfig = IpConfig {
             v4: match v4 {
-                Some(a) => Some(Ip4Config::Static { address: parse(&a.address)?, prefix: a.prefix, gateway: a.gateway.parse().ok() }),
+                Some(a) => Some(Ip4Config::Static {
+                    address: parse(&a.address)?,
+                    prefix: a.prefix,
+                    gateway: a.gateway.parse().ok(),
+                }),
                 None if service.config.on("dhcp_ipv4") => Some(Ip4Config::Dhcp),
                 None => None,
             },
             v6: match v6 {
-                Some(a) => Some(Ip6Config::Static { address: parse(&a.address)?, prefix: a.prefix, gateway: a.gateway.parse().ok() }),
+                Some(a) => Some(Ip6Config::Static {
+                    address: parse(&a.address)?,
+                    prefix: a.prefix,
+                    gateway: a.gateway.parse().ok(),
+                }),
                 None if service.config.on("dhcp_ipv6") => Some(Ip6Config::Dhcp),
                 None => None,
             },
         };
-        let nameservers: Vec<IpAddr> = assigned.iter().flat_map(|a: &Assigned| a.dns.iter()).filter_map(|d| d.parse().ok()).collect();
+        let nameservers: Vec<IpAddr> = assigned
+            .iter()
+            .flat_map(|a: &Assigned| a.dns.iter())
+            .filter_map(|d| d.parse().ok())
+            .collect();
         let mut update = ConfigUpdate::new().ipconfig(0, &ipconfig)?;
         let user = service.config.text("os_username");
         if !user.is_empty() {
@@ -569,7 +720,11 @@ impl LivePlatform {
             unique.dedup();
             update = update.nameservers(&unique);
         }
-        let domain = service.config.text("main_domain").trim_matches('.').to_string();
+        let domain = service
+            .config
+            .text("main_domain")
+            .trim_matches('.')
+            .to_string();
         if !domain.is_empty() {
             update = update.searchdomain(&domain);
         }
@@ -581,16 +736,24 @@ impl LivePlatform {
     /// The service's password as CreateAccount handed it over (sealed in the VM row).
     async fn password(&self, service_id: i64) -> Result<Option<String>> {
         let mut conn = self.kvm.db().conn().await?;
-        let sealed: Option<Option<String>> = first(&mut conn, "SELECT vm_password_sealed FROM puqProxmoxKVM_vm_info WHERE service_id = ?", (service_id,)).await?;
+        let sealed: Option<Option<String>> = first(
+            &mut conn,
+            "SELECT vm_password_sealed FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
+            (service_id,),
+        )
+        .await?;
         match sealed.flatten().filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(sealed) => Ok(Some(SecretBox::new(self.kvm.encryption_key())?.open(&sealed)?)),
+            Some(sealed) => Ok(Some(
+                SecretBox::new(self.kvm.encryption_key())?.open(&sealed)?,
+            )),
         }
     }
 }
 
 fn parse<T: std::str::FromStr>(text: &str) -> Result<T> {
-    text.parse().map_err(|_| Error::Database(format!("'{text}' is not an address")))
+    text.parse()
+        .map_err(|_| Error::Database(format!("'{text}' is not an address")))
 }
 
 /// The VM name from the product's rule (`{client_id}-{service_id}`, `{unixtime}`, ...).
@@ -606,7 +769,8 @@ pub fn vm_name(rule: &str, client_id: i64, service_id: i64) -> String {
         .replace("{hour}", &now.format("%H").to_string())
         .replace("{minute}", &now.format("%M").to_string())
         .replace("{second}", &now.format("%S").to_string());
-    let seed = now.timestamp_subsec_nanos() as u64 ^ (service_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let seed = now.timestamp_subsec_nanos() as u64
+        ^ (service_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut state = seed | 1;
     let mut next = || {
         state ^= state << 13;
@@ -614,16 +778,25 @@ pub fn vm_name(rule: &str, client_id: i64, service_id: i64) -> String {
         state ^= state << 17;
         state
     };
-    for (macro_name, alphabet) in [("random_digit_", "0123456789"), ("random_letter_", "abcdefghijklmnopqrstuvwxyz")] {
+    for (macro_name, alphabet) in [
+        ("random_digit_", "0123456789"),
+        ("random_letter_", "abcdefghijklmnopqrstuvwxyz"),
+    ] {
         while let Some(start) = name.find(&format!("{{{macro_name}")) {
             let rest = &name[start + macro_name.len() + 1..];
             let Some(end) = rest.find('}') else { break };
             let count: usize = rest[..end].parse().unwrap_or(1).min(32);
-            let random: String = (0..count).map(|_| alphabet.as_bytes()[(next() % alphabet.len() as u64) as usize] as char).collect();
+            let random: String = (0..count)
+                .map(|_| alphabet.as_bytes()[(next() % alphabet.len() as u64) as usize] as char)
+                .collect();
             name.replace_range(start..start + macro_name.len() + 2 + end, &random);
         }
     }
-    name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>().trim_matches('-').to_lowercase()
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .trim_matches('-')
+        .to_lowercase()
 }
 
 #[cfg(test)]
@@ -635,7 +808,11 @@ mod tests {
         assert_eq!(vm_name("{client_id}-{service_id}", 7, 5546), "7-5546");
         let n = vm_name("vps-{random_digit_4}-{random_letter_3}", 1, 2);
         assert_eq!(n.len(), "vps-1234-abc".len(), "{n}");
-        assert!(n[4..8].chars().all(|c| c.is_ascii_digit()) && n[9..].chars().all(|c| c.is_ascii_lowercase()), "{n}");
+        assert!(
+            n[4..8].chars().all(|c| c.is_ascii_digit())
+                && n[9..].chars().all(|c| c.is_ascii_lowercase()),
+            "{n}"
+        );
         assert!(vm_name("{service_id}-{unixtime}", 1, 5546).starts_with("5546-17"));
     }
 }

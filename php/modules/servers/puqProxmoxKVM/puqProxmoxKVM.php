@@ -51,6 +51,18 @@ function puqProxmoxKVM_call(string $action, array $params, callable $call, ?call
 }
 
 /**
+ * CreateAccount: records the VM (state `creation`) and returns at once. No Proxmox call runs
+ * inside the WHMCS request; the addon's cron builds the VM and sends the "VM is ready" email.
+ */
+function puqProxmoxKVM_CreateAccount(array $params)
+{
+    return puqProxmoxKVM_call('CreateAccount', $params, static function ($kvm) use ($params): string {
+        $kvm->vms()->create((int) $params['serviceid'], (string) ($params['password'] ?? ''));
+        return 'success';
+    });
+}
+
+/**
  * Test Connection: reaches the server, authenticates (API token when the username holds '!',
  * else user and password), reads the version and checks the privileges the module needs.
  */

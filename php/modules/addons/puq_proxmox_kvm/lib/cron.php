@@ -38,7 +38,10 @@ function puq_proxmox_kvm_cron_help(): string
     return implode("\n", $lines) . "\n";
 }
 
-/** Prints one line of live output at once and writes its module-log entry, if any. */
+/**
+ * Prints one line of live output at once, writes its module-log entry and sends its email, if
+ * any (WHMCS's localAPI and logModuleCall run only here, on the PHP side).
+ */
 function puq_proxmox_kvm_cron_printer(bool $print): \Closure
 {
     return function (array $event) use ($print): void {
@@ -50,7 +53,26 @@ function puq_proxmox_kvm_cron_printer(bool $print): \Closure
             $log = $event['module_log'];
             puq_proxmox_kvm_log($log['action'], $log['request'], $log['response']);
         }
+        if (!empty($event['email']) && function_exists('localAPI')) {
+            $sent = localAPI('SendEmail', ['messagename' => $event['email'], 'id' => (int) $event['service_id']]);
+            if (($sent['result'] ?? '') !== 'success') {
+                puq_proxmox_kvm_log('email', $event['email'] . ' for service ' . $event['service_id'], $sent['message'] ?? 'not sent');
+            }
+        }
     };
+}
+
+/**
+ * The passwords of the module's Proxmox server entries, decrypted the way WHMCS stores them
+ * (server id => password): the core needs them to call Proxmox and cannot decrypt them itself.
+ */
+function puq_proxmox_kvm_server_passwords(): array
+{
+    $passwords = [];
+    foreach (puq_proxmox_kvm()->cron()->encryptedServerPasswords() as $id => $encrypted) {
+        $passwords[$id] = $encrypted === '' ? '' : (string) decrypt($encrypted);
+    }
+    return $passwords;
 }
 
 /** `php cron.php [...]`; returns the exit code (1 when a task failed). */
@@ -79,6 +101,7 @@ function puq_proxmox_kvm_cron_cli(array $options): int
             'task' => $options['task'] ?? null,
             'force' => isset($options['force']),
             'no_lock' => isset($options['no-lock']),
+            'server_passwords' => puq_proxmox_kvm_server_passwords(),
         ], puq_proxmox_kvm_cron_printer(true));
         $failed = false;
         foreach ($report['tasks'] as $task) {
@@ -103,7 +126,10 @@ function puq_proxmox_kvm_cron_cli(array $options): int
 function puq_proxmox_kvm_cron_hook(): void
 {
     try {
-        puq_proxmox_kvm()->cron()->run(['trigger' => 'hook'], puq_proxmox_kvm_cron_printer(false));
+        puq_proxmox_kvm()->cron()->run(
+            ['trigger' => 'hook', 'server_passwords' => puq_proxmox_kvm_server_passwords()],
+            puq_proxmox_kvm_cron_printer(false)
+        );
     } catch (\Throwable $e) {
         puq_proxmox_kvm_log('cron hook', '', get_class($e) . ': ' . $e->getMessage());
     }
