@@ -13,8 +13,8 @@ export PUQ_EXTENSION := $(EXT)
 build:
 	cargo build --release
 
-## demo: activates the addon in a fresh WHMCS database and prints the Dashboard
-demo: build
+## demo: orders a VM in a throwaway WHMCS and builds it with the cron on the simulator and a private PowerDNS
+demo: build sim-pve
 	$(PHP) -d extension=$(EXT) tests/demo/run.php
 
 ## test: formatting, lints, Rust tests, PHP tests, browser tests and the stub check
