@@ -39,10 +39,14 @@ fn api(running: &RunningSim) -> Arc<dyn ProxmoxApi> {
 /// A client, a Proxmox server, a product (template 9000, 2 cores, 2 GB, 20 GB system disk,
 /// a 5 GB additional disk with limits, 1 IPv4 + 1 IPv6), its service and the two pools.
 async fn order(db: &TestDb, kvm: &Kvm) {
+    order_on(db, kvm, "auto").await
+}
+
+async fn order_on(db: &TestDb, kvm: &Kvm, target_node: &str) {
     db.value("SET SESSION sql_mode = ''; INSERT INTO tblclients (id, firstname, lastname) VALUES (3, 'Ada', 'Lovelace')");
     db.value("SET SESSION sql_mode = ''; INSERT INTO tblservers (id, name, type, hostname) VALUES (1, 'pve-sim', 'puqProxmoxKVM', '127.0.0.1')");
     let slots = [
-        "auto",
+        target_node,
         "9000",
         "linked",
         "2",
@@ -225,4 +229,74 @@ async fn an_order_becomes_a_running_vm_with_the_product_configuration() {
     .await
     .unwrap();
     assert_eq!(sim.requests().len(), requests);
+}
+
+#[tokio::test]
+async fn a_clone_moves_to_the_target_node_after_the_clone() {
+    let running = simulator().await;
+    let db = TestDb::whmcs();
+    let kvm = Kvm::connect(db.config(), Some("test-key".into()))
+        .await
+        .unwrap();
+    kvm.activate().await.unwrap();
+    order_on(&db, &kvm, "pve2").await;
+    let platform = Arc::new(
+        LivePlatform::new(kvm.clone(), Clients::Fixed(api(&running)))
+            .await
+            .unwrap(),
+    );
+    let limits = Limits {
+        budget: Duration::from_secs(30),
+        max_steps_per_vm: 0,
+        per_node: 4,
+        max_vms: 100,
+        lease_seconds: 120,
+    };
+    for _ in 0..10 {
+        if db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42") == "ready"
+        {
+            break;
+        }
+        engine::tick(
+            kvm.db(),
+            platform.clone(),
+            &Settings::default(),
+            &limits,
+            &Events::none(),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    let paths: Vec<String> = running
+        .sim
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(db.value("SELECT CONCAT(vm_status, ' ', vm_node) FROM puqProxmoxKVM_vm_info WHERE service_id = 42"), "ready pve2", "{paths:#?} {}", db.value("SELECT steps FROM puq_proxmox_kvm_vm_runs"));
+    let vmid: u32 = db
+        .value("SELECT vm_id FROM puqProxmoxKVM_vm_info WHERE service_id = 42")
+        .parse()
+        .unwrap();
+    let sim = &running.sim;
+    assert_eq!(sim.vm_state(vmid).unwrap()["node"], "pve2");
+    let requests = sim.requests();
+    let clone = requests
+        .iter()
+        .find(|r| r.path.ends_with("/clone"))
+        .unwrap();
+    assert!(
+        clone.path.starts_with("/nodes/pve1/"),
+        "cloned on the template's node: {}",
+        clone.path
+    );
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.path.ends_with("/migrate"))
+            .count(),
+        1
+    );
+    assert!(sim.violations().is_empty(), "{:#?}", sim.violations());
 }

@@ -443,17 +443,37 @@ impl LivePlatform {
         if !ctx.settings.migration_enabled {
             return Ok(StepResult::Skipped);
         }
+        let storage =
+            Some(service.config.text("system_disk_storage").to_string()).filter(|s| s != "auto");
         let target = match service.config.target_node() {
             Some(node) => node.to_string(),
             None => {
-                let nodes = api.nodes().await?;
-                match nodes
-                    .iter()
-                    .filter(|n| n.online)
-                    .max_by_key(|n| n.free_memory())
-                {
-                    Some(node) => node.node.clone(),
-                    None => return Ok(StepResult::Skipped),
+                // "Automatically": the online node with the most free memory among those that
+                // have the product's storage.
+                let mut best: Option<(u64, String)> = None;
+                for node in api.nodes().await?.into_iter().filter(|n| n.online) {
+                    if let Some(storage) = &storage {
+                        let storages = api.storages(&node.node, Some("images")).await?;
+                        if !storages.iter().any(|s| &s.storage == storage && s.active) {
+                            continue;
+                        }
+                    }
+                    if best
+                        .as_ref()
+                        .is_none_or(|(free, _)| node.free_memory() > *free)
+                    {
+                        best = Some((node.free_memory(), node.node.clone()));
+                    }
+                }
+                match best {
+                    Some((_, node)) => node,
+                    None => {
+                        ctx.events.info(
+                            Some(vm.service_id),
+                            "    no node has the product's storage: the VM stays on the template's node",
+                        );
+                        return Ok(StepResult::Skipped);
+                    }
                 }
             }
         };
@@ -461,8 +481,6 @@ impl LivePlatform {
             return Ok(StepResult::Skipped);
         }
         vm.data.insert("target_node".into(), target.clone().into());
-        let storage =
-            Some(service.config.text("system_disk_storage").to_string()).filter(|s| s != "auto");
         let upid = api
             .migrate(
                 &vm.vm_node,
