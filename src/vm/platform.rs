@@ -508,25 +508,38 @@ impl LivePlatform {
         }
     }
 
+    /// The VM's config and the key of its `system` or `additional` disk (`None`: no such disk).
+    ///
+    /// # Errors
+    /// [`Error::Proxmox`] when the VM has no system disk at all.
+    async fn disk(
+        &self,
+        api: &dyn ProxmoxApi,
+        vm: &Vm,
+        which: &str,
+    ) -> Result<(VmConfig, Option<String>)> {
+        let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
+        let system = system_disk(&config).ok_or_else(|| {
+            Error::Proxmox(format!(
+                "VM {} has no system disk in its boot order",
+                vm.vm_id.unwrap_or_default()
+            ))
+        })?;
+        let key = if which == "system" {
+            Some(system)
+        } else {
+            additional_disk(&config, &system)
+        };
+        Ok((config, key))
+    }
+
     async fn resize(&self, service: &Service, vm: &mut Vm, which: &str) -> Result<StepResult> {
         let wanted_gb = service.config.int(&format!("{which}_disk_gb"));
         if wanted_gb == 0 {
             return Ok(StepResult::Skipped);
         }
         let api = self.api(service.server_id).await?;
-        let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
-        let Some(system) = system_disk(&config) else {
-            return Err(Error::Proxmox(format!(
-                "VM {} has no system disk in its boot order",
-                vm.vm_id.unwrap_or_default()
-            )));
-        };
-        let key = if which == "system" {
-            Some(system.clone())
-        } else {
-            additional_disk(&config, &system)
-        };
-        let Some(key) = key else {
+        let (config, Some(key)) = self.disk(api.as_ref(), vm, which).await? else {
             return Ok(StepResult::Skipped);
         };
         let current = config.drive(&key).and_then(|d| d.size_bytes()).unwrap_or(0);
@@ -542,16 +555,7 @@ impl LivePlatform {
     async fn limit(&self, service: &Service, vm: &mut Vm, which: &str) -> Result<StepResult> {
         let wanted = limits(&service.config, &format!("{which}_disk"));
         let api = self.api(service.server_id).await?;
-        let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
-        let Some(system) = system_disk(&config) else {
-            return Ok(StepResult::Skipped);
-        };
-        let key = if which == "system" {
-            Some(system.clone())
-        } else {
-            additional_disk(&config, &system)
-        };
-        let Some(key) = key else {
+        let (config, Some(key)) = self.disk(api.as_ref(), vm, which).await? else {
             return Ok(StepResult::Skipped);
         };
         let Some(drive) = config.drive(&key) else {

@@ -31,6 +31,9 @@
       showError(form, err.error);
     }
   }
+  // Shared with the page scripts below.
+  window.PuqKvm = { api: api, showError: showError, showFieldError: showFieldError };
+
 
   // Dashboard cards.
   $('[data-source="dashboard"]').each(function () {
@@ -221,23 +224,13 @@
   var root = $('#puq-kvm');
   var box = $('[data-source="vm_list"]');
   if (!root.length || !box.length) { return; }
-  var link = root.data('link');
-  var token = root.data('token');
   var store = window.localStorage;
   var state = { start: 0, length: 25, sort: 'id', dir: 'desc', search: '',
     service_status: store.getItem('puq_kvm.vm.service_status') || '',
     vm_status: store.getItem('puq_kvm.vm.vm_status') || '' };
   var current = null;
 
-  function api(action, params, method) {
-    var data = $.extend({}, params || {});
-    if (method === 'POST') { data.token = token; }
-    return $.ajax({ url: link + '&action=' + action, method: method || 'GET', data: data, dataType: 'json' })
-      .then(function (body) { return body.data; }, function (xhr) {
-        var body = xhr.responseJSON || {};
-        return $.Deferred().reject({ error: body.error || ('request failed: HTTP ' + xhr.status), field: body.field });
-      });
-  }
+  var api = window.PuqKvm.api;
   function label(text, kind) { return $('<span class="label">').addClass('label-' + kind).text(String(text).toUpperCase()); }
   function vmKind(s) { return s === 'ready' ? 'success' : (s === 'error_terminate' ? 'danger' : (s === 'remove' ? 'default' : 'warning')); }
   function serviceKind(s) { return s === 'Active' ? 'success' : (s === 'Suspended' ? 'warning' : 'default'); }
@@ -406,24 +399,12 @@
   'use strict';
   var page = $('.puq-dns-zones');
   if (!page.length) { return; }
-  var root = $('#puq-kvm');
-  var link = root.data('link');
-  var token = root.data('token');
   var form = page.find('.puq-dns-form');
   var tbody = page.find('.puq-dns-table tbody');
   var zones = {};
   var KEEP_HINT = '(unchanged \u2013 enter new to replace)';
 
-  function api(action, params, method) {
-    method = method || 'GET';
-    var data = $.extend({}, params || {});
-    if (method === 'POST') { data.token = token; }
-    return $.ajax({ url: link + '&action=' + encodeURIComponent(action), method: method, data: data, dataType: 'json' })
-      .then(function (body) { return body.data; }, function (xhr) {
-        var body = xhr.responseJSON || {};
-        return $.Deferred().reject({ error: body.error || ('request failed: HTTP ' + xhr.status), field: body.field });
-      });
-  }
+  var api = window.PuqKvm.api;
 
   function toast(ok, message) {
     var box = page.find('.puq-toast');
