@@ -595,6 +595,16 @@ namespace PuqProxmoxKvm {
         public function log(int $service_id): array {}
 
         /**
+         * The Set DNS records button: queues a full DNS resync of a ready VM; cron runs it.
+         *
+         * @throws Exception\ConflictException when the VM is not ready
+         *
+         * @param int $service_id
+         * @return void
+         */
+        public function queueDnsResync(int $service_id): void {}
+
+        /**
          * The raw `puqProxmoxKVM_vm_info` row, column => text (or null).
          *
          * @param int $service_id
@@ -621,6 +631,18 @@ namespace PuqProxmoxKvm {
          * @return array
          */
         public static function states(): array {}
+
+        /**
+         * TerminateAccount: asks Proxmox to stop the VM now (best effort, with the server entry's
+         * decrypted password) and queues the terminate pipeline for cron. Returns whether a VM
+         * was queued (false: the service had none; its addresses are released at once).
+         *
+         * @param int $service_id
+         * @param int $server_id
+         * @param string $server_password
+         * @return bool
+         */
+        public function terminate(int $service_id, int $server_id, string $server_password): bool {}
 
         /**
          * Writes raw values to the row after checking each against its column (numbers, dates,

@@ -300,3 +300,167 @@ async fn a_clone_moves_to_the_target_node_after_the_clone() {
     );
     assert!(sim.violations().is_empty(), "{:#?}", sim.violations());
 }
+
+/// Deploys service 42 to ready on a fresh simulator; returns its VMID.
+async fn deployed(db: &TestDb, kvm: &Kvm, platform: &Arc<LivePlatform>) -> u32 {
+    order(db, kvm).await;
+    tick_until(db, kvm, platform, "ready").await;
+    db.value("SELECT vm_id FROM puqProxmoxKVM_vm_info WHERE service_id = 42")
+        .parse()
+        .unwrap()
+}
+
+async fn tick_until(db: &TestDb, kvm: &Kvm, platform: &Arc<LivePlatform>, status: &str) {
+    let limits = Limits {
+        budget: Duration::from_secs(30),
+        max_steps_per_vm: 0,
+        per_node: 4,
+        max_vms: 100,
+        lease_seconds: 120,
+    };
+    for _ in 0..12 {
+        if db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42") == status {
+            return;
+        }
+        engine::tick(
+            kvm.db(),
+            platform.clone(),
+            &Settings::default(),
+            &limits,
+            &Events::none(),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    panic!("service 42 never reached {status}: {}", db.value("SELECT CONCAT(vm_status, ' ', COALESCE(vm_last_error, '')) FROM puqProxmoxKVM_vm_info WHERE service_id = 42"));
+}
+
+async fn setup() -> (RunningSim, TestDb, Kvm, Arc<LivePlatform>) {
+    let running = simulator().await;
+    let db = TestDb::whmcs();
+    let kvm = Kvm::connect(db.config(), Some("test-key".into()))
+        .await
+        .unwrap();
+    kvm.activate().await.unwrap();
+    let platform = Arc::new(
+        LivePlatform::new(kvm.clone(), Clients::Fixed(api(&running)))
+            .await
+            .unwrap(),
+    );
+    (running, db, kvm, platform)
+}
+
+#[tokio::test]
+async fn terminate_stops_deletes_and_releases() {
+    let (running, db, kvm, platform) = setup().await;
+    let vmid = deployed(&db, &kvm, &platform).await;
+    assert!(puq_proxmox_kvm::vm::admin::terminate(kvm.db(), 42)
+        .await
+        .unwrap());
+    tick_until(&db, &kvm, &platform, "remove").await;
+    let sim = &running.sim;
+    assert!(sim.vm_state(vmid).is_none(), "the VM is gone from Proxmox");
+    let deletes: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE" && r.path.ends_with(&format!("/qemu/{vmid}")))
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(
+        deletes[0].params.get("purge").map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM puq_proxmox_kvm_ip_allocations WHERE service_id = 42"),
+        "0"
+    );
+    assert_eq!(
+        db.value(
+            "SELECT CONCAT('[', dedicatedip, '|', assignedips, ']') FROM tblhosting WHERE id = 42"
+        ),
+        "[|]"
+    );
+    assert_eq!(db.value("SELECT CONCAT(kind, ' ', result) FROM puq_proxmox_kvm_vm_runs WHERE service_id = 42 ORDER BY id DESC LIMIT 1"), "terminate success");
+    assert!(sim.violations().is_empty(), "{:#?}", sim.violations());
+}
+
+#[tokio::test]
+async fn terminate_never_destroys_a_vm_that_is_not_ours() {
+    let (running, db, kvm, platform) = setup().await;
+    let vmid = deployed(&db, &kvm, &platform).await;
+    // Someone re-used the VMID for another VM (its description has no stamp of ours).
+    let node = db.value("SELECT vm_node FROM puqProxmoxKVM_vm_info WHERE service_id = 42");
+    let update = puq_proxmox_kvm::proxmox::ConfigUpdate::new()
+        .description("customer database, do not delete");
+    api(&running)
+        .update_config_sync(
+            &node,
+            puq_proxmox_kvm::proxmox::Vmid::new(u64::from(vmid)).unwrap(),
+            &update,
+        )
+        .await
+        .unwrap();
+    puq_proxmox_kvm::vm::admin::terminate(kvm.db(), 42)
+        .await
+        .unwrap();
+    tick_until(&db, &kvm, &platform, "error_terminate").await;
+    assert!(
+        running.sim.vm_state(vmid).is_some(),
+        "nothing was destroyed"
+    );
+    assert!(db
+        .value("SELECT vm_last_error FROM puqProxmoxKVM_vm_info WHERE service_id = 42")
+        .contains("ownership stamp"));
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM puq_proxmox_kvm_ip_allocations WHERE service_id = 42"),
+        "2",
+        "addresses kept"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_delete_waits_for_an_admin_with_the_addresses_kept() {
+    let (running, db, kvm, platform) = setup().await;
+    let vmid = deployed(&db, &kvm, &platform).await;
+    let node = db.value("SELECT vm_node FROM puqProxmoxKVM_vm_info WHERE service_id = 42");
+    running.sim.fail_next(
+        "DELETE",
+        &format!("/nodes/{node}/qemu/{vmid}"),
+        500,
+        "VM is locked (backup)",
+    );
+    puq_proxmox_kvm::vm::admin::terminate(kvm.db(), 42)
+        .await
+        .unwrap();
+    tick_until(&db, &kvm, &platform, "error_terminate").await;
+    let error = db.value("SELECT vm_last_error FROM puqProxmoxKVM_vm_info WHERE service_id = 42");
+    assert!(
+        error.contains("refused to delete") && error.contains("locked"),
+        "{error}"
+    );
+    assert!(running.sim.vm_state(vmid).is_some());
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM puq_proxmox_kvm_ip_allocations WHERE service_id = 42"),
+        "2"
+    );
+    // No automatic retry: cron leaves error_terminate alone.
+    let before = running.sim.requests().len();
+    let limits = Limits {
+        budget: Duration::from_secs(30),
+        max_steps_per_vm: 0,
+        per_node: 4,
+        max_vms: 100,
+        lease_seconds: 120,
+    };
+    engine::tick(
+        kvm.db(),
+        platform.clone(),
+        &Settings::default(),
+        &limits,
+        &Events::none(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(running.sim.requests().len(), before);
+}

@@ -306,13 +306,6 @@ fn two_runners_at_once_never_run_a_step_twice() {
             "one clone for service {id}"
         );
     }
-    // Both runners did some of the work.
-    assert!(
-        a.processed > 0 && b.processed > 0,
-        "{} / {}",
-        a.processed,
-        b.processed
-    );
 }
 
 #[test]

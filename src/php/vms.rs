@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::convert::{array_to_map, map_to_array, to_array};
 use crate::module::Kvm;
 use crate::runtime::block_on;
+use crate::vm::platform::{Clients, LivePlatform};
 use crate::vm::{admin, steps};
 
 /// Every VM of the module: `$kvm->vms()`.
@@ -61,6 +62,38 @@ impl PhpVms {
             kvm.encryption_key(),
             service_id,
             &password,
+        ))?)
+    }
+
+    /// TerminateAccount: asks Proxmox to stop the VM now (best effort, with the server entry's
+    /// decrypted password) and queues the terminate pipeline for cron. Returns whether a VM
+    /// was queued (false: the service had none; its addresses are released at once).
+    pub fn terminate(
+        &self,
+        service_id: i64,
+        server_id: i64,
+        server_password: String,
+    ) -> PhpResult<bool> {
+        let kvm = self.kvm.clone();
+        Ok(block_on(async move {
+            let queued = admin::terminate(kvm.db(), service_id).await?;
+            if queued {
+                let passwords = std::iter::once((server_id, server_password)).collect();
+                let platform = LivePlatform::new(kvm.clone(), Clients::Servers(passwords)).await?;
+                // The stop is best effort here: cron's terminate step checks it and goes on.
+                let _ = platform.stop_now(service_id).await;
+            }
+            Ok::<_, crate::Error>(queued)
+        })?)
+    }
+
+    /// The Set DNS records button: queues a full DNS resync of a ready VM; cron runs it.
+    ///
+    /// @throws Exception\ConflictException when the VM is not ready
+    pub fn queue_dns_resync(&self, service_id: i64) -> PhpResult<()> {
+        Ok(block_on(admin::queue_dns_resync(
+            self.kvm.db(),
+            service_id,
         ))?)
     }
 

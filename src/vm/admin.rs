@@ -539,6 +539,70 @@ pub async fn create(db: &Db, key: Option<&str>, service_id: i64, password: &str)
     list_index::sync(db, Some(service_id)).await.map(|_| ())
 }
 
+/// TerminateAccount: queues the terminate pipeline (cron stops the VM, removes backups, DNS
+/// and the VM, and releases the addresses). A service with no VM record only has its
+/// addresses released. Returns whether a VM was queued.
+pub async fn terminate(db: &Db, service_id: i64) -> Result<bool> {
+    let mut conn = db.conn().await?;
+    let status: Option<String> = first(
+        &mut conn,
+        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
+        (service_id,),
+    )
+    .await?;
+    match status.as_deref() {
+        None => {
+            drop(conn);
+            crate::ipam::alloc::release(db, service_id as u32).await?;
+            Ok(false)
+        }
+        Some("remove") => Ok(false),
+        Some(_) => {
+            conn.exec_drop(
+                format!(
+                    "UPDATE `{VMS}` SET vm_status = 'terminate', vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, \
+                     vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ?"
+                ),
+                (service_id,),
+            )
+            .await?;
+            drop(conn);
+            list_index::sync(db, Some(service_id)).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// The Set DNS records button: queues a full DNS resync of a ready VM for cron.
+///
+/// # Errors
+/// [`Error::Conflict`] when the VM is not ready (a pipeline is running or it is removed).
+pub async fn queue_dns_resync(db: &Db, service_id: i64) -> Result<()> {
+    let mut conn = db.conn().await?;
+    let queued = conn
+        .exec_iter(
+            format!("UPDATE `{VMS}` SET vm_status = 'set_dns_records', vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL WHERE service_id = ? AND vm_status = 'ready'"),
+            (service_id,),
+        )
+        .await?
+        .affected_rows();
+    if queued == 1 {
+        return Ok(());
+    }
+    let status: Option<String> = first(
+        &mut conn,
+        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
+        (service_id,),
+    )
+    .await?;
+    Err(match status {
+        None => Error::NotFound(format!("service {service_id} has no VM record")),
+        Some(status) => Error::Conflict(format!(
+            "the VM is in {status}; Set DNS records runs on a ready VM - wait for it or reset it to ready"
+        )),
+    })
+}
+
 /// Switches a VM to one of the re-runnable states and lets cron pick it up at once.
 pub async fn reset(db: &Db, service_id: i64, status: &str) -> Result<()> {
     if !RESET_TARGETS.contains(&status) {

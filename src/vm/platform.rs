@@ -290,6 +290,7 @@ impl Platform for LivePlatform {
                 ctx.events.email(vm.service_id, "puqProxmoxKVM VM is ready");
                 Ok(StepResult::Done)
             }
+            Step::TerminateVm => self.terminate(&service, vm, ctx).await,
             other => Err(Error::Conflict(format!(
                 "step {other:?} is not available in this version - reset the VM to ready or creation"
             ))),
@@ -753,6 +754,193 @@ impl LivePlatform {
         api.update_config_sync(&node, vmid, &update).await?;
         api.regenerate_cloudinit(&node, vmid).await?;
         Ok(StepResult::Done)
+    }
+
+    /// Terminate: stop the VM (gracefully, then forced after 2 minutes), delete its backups and
+    /// DNS records (best effort), delete it with purge after the ownership check, release its
+    /// addresses. The VM is not destroyed when its stamp does not name this service and
+    /// installation, and a refused delete goes to `error_terminate` with the reason (addresses
+    /// kept, no automatic retry).
+    async fn terminate(
+        &self,
+        service: &Service,
+        vm: &mut Vm,
+        ctx: &StepContext,
+    ) -> Result<StepResult> {
+        let flag = |vm: &Vm, key: &str| vm.data.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let Some(id) = vm.vm_id else {
+            // Never cloned: nothing on Proxmox.
+            return self.release(vm, ctx).await;
+        };
+        let api = self.api(service.server_id).await?;
+        let vmid = Vmid::new(u64::from(id))?;
+        if flag(vm, "deleting") && !vm.task_upid.is_empty() {
+            return match poll(api.as_ref(), vm).await {
+                Ok(None) => Ok(StepResult::Waiting("delete task running".into())),
+                Ok(Some(())) => self.release(vm, ctx).await,
+                Err(err) => Ok(StepResult::Halt {
+                    status: "error_terminate",
+                    reason: format!("Proxmox could not delete VM {id} - {err}"),
+                }),
+            };
+        }
+        let Some(found) = api.cluster_vms().await?.into_iter().find(|v| v.vmid == id) else {
+            ctx.events.info(
+                Some(vm.service_id),
+                format!("    VM {id} is no longer on Proxmox"),
+            );
+            return self.release(vm, ctx).await;
+        };
+        vm.vm_node = found.node.clone().unwrap_or_else(|| vm.vm_node.clone());
+        let config = api.vm_config(&vm.vm_node, vmid).await?;
+        if !config
+            .get("description")
+            .is_some_and(|d| d.contains(&self.stamp(vm.service_id)))
+        {
+            return Ok(StepResult::Halt {
+                status: "error_terminate",
+                reason: format!(
+                    "VM {id} on {} does not carry this service's ownership stamp ({}) - nothing was destroyed; check the VM, then reset to terminate or remove",
+                    vm.vm_node,
+                    self.stamp(vm.service_id)
+                ),
+            });
+        }
+        if !vm.task_upid.is_empty() && poll(api.as_ref(), vm).await?.is_none() {
+            return Ok(StepResult::Waiting("stop task running".into()));
+        }
+        if api.vm_status(&vm.vm_node, vmid).await?.running {
+            let now = chrono::Utc::now().timestamp();
+            let since = vm.data.get("shutdown_at").and_then(Value::as_i64);
+            let upid = match since {
+                None => {
+                    vm.data.insert("shutdown_at".into(), now.into());
+                    Some(
+                        api.shutdown(&vm.vm_node, vmid, Some(Duration::from_secs(120)))
+                            .await?,
+                    )
+                }
+                Some(at) if now - at >= 120 && !flag(vm, "forced") => {
+                    vm.data.insert("forced".into(), true.into());
+                    Some(api.stop(&vm.vm_node, vmid).await?)
+                }
+                Some(at) if now - at >= 180 => {
+                    return Err(Error::Proxmox(format!(
+                        "VM {id} did not stop within 3 minutes - check it on Proxmox"
+                    )));
+                }
+                Some(_) => None,
+            };
+            if let Some(upid) = upid {
+                vm.task_upid = upid.to_string();
+            }
+            ctx.checkpoint(vm).await?;
+            return Ok(StepResult::Waiting("waiting for the VM to stop".into()));
+        }
+        if !flag(vm, "backups_done") {
+            self.delete_backups(api.as_ref(), vm, vmid, ctx).await;
+            vm.data.insert("backups_done".into(), true.into());
+            ctx.checkpoint(vm).await?;
+        }
+        if !flag(vm, "dns_done") {
+            self.sync_dns(vm, Operation::Delete, ctx).await?;
+            vm.data.insert("dns_done".into(), true.into());
+            ctx.checkpoint(vm).await?;
+        }
+        match api.delete_vm(&vm.vm_node, vmid, true).await {
+            Ok(upid) => {
+                vm.task_upid = upid.to_string();
+                vm.data.insert("deleting".into(), true.into());
+                ctx.checkpoint(vm).await?;
+                match poll(api.as_ref(), vm).await {
+                    Ok(None) => Ok(StepResult::Waiting("delete task running".into())),
+                    Ok(Some(())) => self.release(vm, ctx).await,
+                    Err(err) => Ok(StepResult::Halt {
+                        status: "error_terminate",
+                        reason: format!("Proxmox could not delete VM {id} - {err}"),
+                    }),
+                }
+            }
+            Err(err) => Ok(StepResult::Halt {
+                status: "error_terminate",
+                reason: format!("Proxmox refused to delete VM {id} - {err}"),
+            }),
+        }
+    }
+
+    /// Deletes the VM's backups on every backup storage of its node; failures are logged.
+    async fn delete_backups(&self, api: &dyn ProxmoxApi, vm: &Vm, vmid: Vmid, ctx: &StepContext) {
+        let storages = match api.storages(&vm.vm_node, Some("backup")).await {
+            Ok(storages) => storages,
+            Err(err) => {
+                ctx.events.error(
+                    Some(vm.service_id),
+                    "terminate",
+                    "backups",
+                    format!("    backups not listed: {err}"),
+                );
+                return;
+            }
+        };
+        for storage in storages {
+            let volumes = api
+                .storage_content(&vm.vm_node, &storage.storage, Some("backup"), Some(vmid))
+                .await
+                .unwrap_or_default();
+            for volume in volumes.iter().filter(|v| v.vmid == Some(vmid.get())) {
+                match api
+                    .delete_volume(&vm.vm_node, &storage.storage, &volume.volid)
+                    .await
+                {
+                    Ok(_) => ctx.events.info(
+                        Some(vm.service_id),
+                        format!("    backup deleted: {}", volume.volid),
+                    ),
+                    Err(err) => ctx.events.error(
+                        Some(vm.service_id),
+                        "terminate",
+                        volume.volid.clone(),
+                        format!("    backup {} not deleted: {err}", volume.volid),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// The last act of terminate: the addresses go back to their pools.
+    async fn release(&self, vm: &mut Vm, ctx: &StepContext) -> Result<StepResult> {
+        let released = alloc::release(self.kvm.db(), vm.service_id as u32).await?;
+        ctx.events.info(
+            Some(vm.service_id),
+            format!("    {released} addresses released"),
+        );
+        vm.task_upid.clear();
+        Ok(StepResult::Done)
+    }
+
+    /// Asks Proxmox to stop the VM now (TerminateAccount), best effort: cron's terminate step
+    /// checks and finishes the stop either way.
+    pub async fn stop_now(&self, service_id: i64) -> Result<()> {
+        let service = self.service(service_id).await?;
+        let mut conn = self.kvm.db().conn().await?;
+        let row: Option<(Option<u32>, String)> = first(
+            &mut conn,
+            "SELECT vm_id, vm_node FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
+            (service_id,),
+        )
+        .await?;
+        let Some((Some(id), node)) = row else {
+            return Ok(());
+        };
+        if node.is_empty() {
+            return Ok(());
+        }
+        let api = self.api(service.server_id).await?;
+        let vmid = Vmid::new(u64::from(id))?;
+        if api.vm_status(&node, vmid).await?.running {
+            api.stop(&node, vmid).await?;
+        }
+        Ok(())
     }
 
     /// The service's password as CreateAccount handed it over (sealed in the VM row).

@@ -92,4 +92,40 @@ final class DeployTest extends TestCase
             $this->assertStringNotContainsString('S3cret-pass', json_encode($row));
         }
     }
+
+    private function cron(int $service, string $until): string
+    {
+        $output = '';
+        for ($run = 1; $run <= 8 && $this->status($service) !== $until; $run++) {
+            ob_start();
+            puq_proxmox_kvm_cron_cli(['task' => 'processVirtualMachines']);
+            $output .= ob_get_clean();
+            usleep(150000);
+        }
+        $this->assertSame($until, $this->status($service), $output);
+        return $output;
+    }
+
+    public function testSetDnsRecordsAndTerminateThroughTheServiceButtons(): void
+    {
+        $service = $this->order();
+        $this->assertSame('success', $this->whmcs->callServerModule('CreateAccount', $service));
+        $this->cron($service, 'ready');
+        $this->assertSame(['Set DNS records' => 'SetDnsRecords'], puqProxmoxKVM_AdminCustomButtonArray());
+
+        $this->assertSame('success', $this->whmcs->callServerModule('SetDnsRecords', $service));
+        $this->assertSame('set_dns_records', $this->status($service), 'queued, not run in the request');
+        $output = $this->cron($service, 'ready');
+        $this->assertStringContainsString('Delete and recreate DNS records (set_dns_records -> ready): success', $output);
+
+        $this->assertSame('success', $this->whmcs->callServerModule('TerminateAccount', $service));
+        $this->assertSame('terminate', $this->status($service));
+        $stops = array_filter($this->sim->requests(), fn ($r) => str_ends_with($r['path'], '/status/stop'));
+        $this->assertCount(1, $stops, 'TerminateAccount asks Proxmox to stop the VM at once');
+        $this->cron($service, 'remove');
+        $deletes = array_filter($this->sim->requests(), fn ($r) => $r['method'] === 'DELETE' && preg_match('#/qemu/\d+$#', $r['path']));
+        $this->assertCount(1, $deletes);
+        $this->assertSame('', $this->whmcs->pdo()->query("SELECT dedicatedip FROM tblhosting WHERE id = $service")->fetchColumn());
+        $this->assertSame([], $this->sim->violations());
+    }
 }

@@ -63,6 +63,35 @@ function puqProxmoxKVM_CreateAccount(array $params)
 }
 
 /**
+ * TerminateAccount: asks Proxmox to stop the VM and queues its removal; the addon's cron
+ * deletes backups, DNS records and the VM (after checking it is this service's) and releases
+ * the addresses. A refused delete shows as error_terminate in VM Management.
+ */
+function puqProxmoxKVM_TerminateAccount(array $params)
+{
+    return puqProxmoxKVM_call('TerminateAccount', $params, static function ($kvm) use ($params): string {
+        $kvm->vms()->terminate((int) $params['serviceid'], (int) ($params['serverid'] ?? 0), (string) ($params['serverpassword'] ?? ''));
+        return 'success';
+    });
+}
+
+/**
+ * Admin buttons on the service page. "Set DNS records" queues a full DNS resync for cron.
+ */
+function puqProxmoxKVM_AdminCustomButtonArray()
+{
+    return ['Set DNS records' => 'SetDnsRecords'];
+}
+
+function puqProxmoxKVM_SetDnsRecords(array $params)
+{
+    return puqProxmoxKVM_call('SetDnsRecords', $params, static function ($kvm) use ($params): string {
+        $kvm->vms()->queueDnsResync((int) $params['serviceid']);
+        return 'success';
+    });
+}
+
+/**
  * Test Connection: reaches the server, authenticates (API token when the username holds '!',
  * else user and password), reads the version and checks the privileges the module needs.
  */
