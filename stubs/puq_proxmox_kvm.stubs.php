@@ -613,6 +613,19 @@ namespace PuqProxmoxKvm {
         public function record(int $service_id): array {}
 
         /**
+         * Redeploy (only when the VM is not ready): destroys the VM on Proxmox after the
+         * ownership check, releases its addresses, clears its log and sets `creation`.
+         * `$serverPasswords`: server id => the decrypted password of each Proxmox server entry.
+         *
+         * @throws Exception\ConflictException when the VM is ready or is not this service's
+         *
+         * @param int $service_id
+         * @param array $server_passwords
+         * @return void
+         */
+        public function redeploy(int $service_id, array $server_passwords): void {}
+
+        /**
          * Switches the VM to a re-runnable state (ready, creation, set_ip, change_package,
          * set_dns_records, terminate, remove); cron picks it up on its next run.
          *

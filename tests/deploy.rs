@@ -464,3 +464,62 @@ async fn a_refused_delete_waits_for_an_admin_with_the_addresses_kept() {
     .unwrap();
     assert_eq!(running.sim.requests().len(), before);
 }
+
+#[tokio::test]
+async fn redeploy_destroys_our_vm_and_starts_over() {
+    let (running, db, kvm, platform) = setup().await;
+    let vmid = deployed(&db, &kvm, &platform).await;
+    let timeout = Duration::from_secs(5);
+    let refused = platform.redeploy(42, timeout).await.unwrap_err();
+    assert!(refused.to_string().contains("ready"), "{refused}");
+    db.value("UPDATE puqProxmoxKVM_vm_info SET vm_status = 'set_network' WHERE service_id = 42");
+
+    platform.redeploy(42, timeout).await.unwrap();
+    assert!(
+        running.sim.vm_state(vmid).is_none(),
+        "the old VM is destroyed"
+    );
+    assert_eq!(db.value("SELECT CONCAT(vm_status, '|', COALESCE(vm_id, ''), '|', vm_name) FROM puqProxmoxKVM_vm_info WHERE service_id = 42"), "creation||");
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM puq_proxmox_kvm_vm_runs WHERE service_id = 42"),
+        "0",
+        "logs cleared"
+    );
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM puq_proxmox_kvm_ip_allocations WHERE service_id = 42"),
+        "0"
+    );
+    tick_until(&db, &kvm, &platform, "ready").await;
+    let again: u32 = db
+        .value("SELECT vm_id FROM puqProxmoxKVM_vm_info WHERE service_id = 42")
+        .parse()
+        .unwrap();
+    assert!(running.sim.vm_state(again).is_some());
+}
+
+#[tokio::test]
+async fn redeploy_refuses_a_vm_that_is_not_ours() {
+    let (running, db, kvm, platform) = setup().await;
+    let vmid = deployed(&db, &kvm, &platform).await;
+    let node = db.value("SELECT vm_node FROM puqProxmoxKVM_vm_info WHERE service_id = 42");
+    let update = puq_proxmox_kvm::proxmox::ConfigUpdate::new().description("someone else's VM");
+    api(&running)
+        .update_config_sync(
+            &node,
+            puq_proxmox_kvm::proxmox::Vmid::new(u64::from(vmid)).unwrap(),
+            &update,
+        )
+        .await
+        .unwrap();
+    db.value("UPDATE puqProxmoxKVM_vm_info SET vm_status = 'set_network' WHERE service_id = 42");
+    let err = platform
+        .redeploy(42, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ownership stamp"), "{err}");
+    assert!(running.sim.vm_state(vmid).is_some(), "nothing destroyed");
+    assert_eq!(
+        db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42"),
+        "set_network"
+    );
+}

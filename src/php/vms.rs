@@ -87,6 +87,22 @@ impl PhpVms {
         })?)
     }
 
+    /// Redeploy (only when the VM is not ready): destroys the VM on Proxmox after the
+    /// ownership check, releases its addresses, clears its log and sets `creation`.
+    /// `$serverPasswords`: server id => the decrypted password of each Proxmox server entry.
+    ///
+    /// @throws Exception\ConflictException when the VM is ready or is not this service's
+    pub fn redeploy(&self, service_id: i64, server_passwords: &ZendHashTable) -> PhpResult<()> {
+        let passwords = passwords(server_passwords)?;
+        let kvm = self.kvm.clone();
+        Ok(block_on(async move {
+            let timeout =
+                std::time::Duration::from_secs(u64::from(kvm.settings().await?.default_timeout));
+            let platform = LivePlatform::new(kvm, Clients::Servers(passwords)).await?;
+            platform.redeploy(service_id, timeout).await
+        })?)
+    }
+
     /// The Set DNS records button: queues a full DNS resync of a ready VM; cron runs it.
     ///
     /// @throws Exception\ConflictException when the VM is not ready
@@ -133,4 +149,16 @@ impl PhpVms {
     pub fn delete_record(&self, service_id: i64) -> PhpResult<()> {
         Ok(block_on(admin::delete_record(self.kvm.db(), service_id))?)
     }
+}
+
+fn passwords(table: &ZendHashTable) -> crate::Result<std::collections::HashMap<i64, String>> {
+    array_to_map(table, "server_passwords")?
+        .into_iter()
+        .map(|(id, pw)| {
+            let id = id.parse::<i64>().map_err(|_| {
+                crate::Error::validation("server_passwords", format!("'{id}' is not a server id"))
+            })?;
+            Ok((id, pw.as_str().unwrap_or_default().to_string()))
+        })
+        .collect()
 }

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use mysql_async::prelude::Queryable;
 use serde_json::Value;
 
 use super::engine::{Platform, StepContext, StepResult, Vm};
@@ -916,6 +917,81 @@ impl LivePlatform {
         );
         vm.task_upid.clear();
         Ok(StepResult::Done)
+    }
+
+    /// Redeploy (VM Management, only when the VM is not ready): destroys the VM on Proxmox
+    /// after the ownership check, removes its DNS records, releases its addresses, clears its
+    /// run log and sets `creation`, so the next cron run deploys it from scratch.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] when the VM is ready, or its stamp does not name this service
+    /// (nothing is destroyed then); [`Error::Proxmox`] when Proxmox refuses the stop or delete.
+    pub async fn redeploy(&self, service_id: i64, timeout: Duration) -> Result<()> {
+        let service = self.service(service_id).await?;
+        let mut conn = self.kvm.db().conn().await?;
+        let row: Option<(String, Option<u32>)> = first(
+            &mut conn,
+            "SELECT vm_status, vm_id FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
+            (service_id,),
+        )
+        .await?;
+        drop(conn);
+        let (status, vm_id) =
+            row.ok_or_else(|| Error::NotFound(format!("service {service_id} has no VM record")))?;
+        if status == "ready" {
+            return Err(Error::Conflict(
+                "the VM is ready: Redeploy is offered only for a VM that is not".into(),
+            ));
+        }
+        if let Some(id) = vm_id {
+            let api = self.api(service.server_id).await?;
+            if let Some(found) = api.cluster_vms().await?.into_iter().find(|v| v.vmid == id) {
+                let node = found.node.clone().unwrap_or_default();
+                let vmid = Vmid::new(u64::from(id))?;
+                let config = api.vm_config(&node, vmid).await?;
+                if !config
+                    .get("description")
+                    .is_some_and(|d| d.contains(&self.stamp(service_id)))
+                {
+                    return Err(Error::Conflict(format!(
+                        "VM {id} on {node} does not carry this service's ownership stamp - nothing was destroyed; check the VM on Proxmox"
+                    )));
+                }
+                let poll = Duration::from_millis(250);
+                if api.vm_status(&node, vmid).await?.running {
+                    let upid = api.stop(&node, vmid).await?;
+                    api.wait_for_task(&upid, poll, timeout).await?;
+                }
+                let upid = api.delete_vm(&node, vmid, true).await?;
+                api.wait_for_task(&upid, poll, timeout).await?;
+            }
+        }
+        let _ = crate::dns::sync::sync_service(
+            &self.kvm,
+            service_id as u64,
+            Operation::Delete,
+            ApplyMode::Batched,
+            None,
+        )
+        .await;
+        alloc::release(self.kvm.db(), service_id as u32).await?;
+        let mut conn = self.kvm.db().conn().await?;
+        conn.exec_drop(
+            "DELETE FROM puq_proxmox_kvm_vm_runs WHERE service_id = ?",
+            (service_id,),
+        )
+        .await?;
+        conn.exec_drop(
+            "UPDATE puqProxmoxKVM_vm_info SET vm_status = 'creation', vm_id = NULL, vm_name = '', vm_node = '', vm_net0_mac = '', \
+             vm_task_upid = '', vm_pipeline_data = NULL, vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, \
+             vm_run_id = NULL, vm_dns_managed = NULL WHERE service_id = ?",
+            (service_id,),
+        )
+        .await?;
+        drop(conn);
+        super::list_index::sync(self.kvm.db(), Some(service_id))
+            .await
+            .map(|_| ())
     }
 
     /// Asks Proxmox to stop the VM now (TerminateAccount), best effort: cron's terminate step

@@ -42,6 +42,11 @@ function puq_proxmox_kvm_actions(): array
             $kvm->vms()->updateRecord((int) ($in['service_id'] ?? 0), (array) ($in['record'] ?? []));
             return $kvm->vms()->record((int) $in['service_id']);
         }],
+        'vm_redeploy' => ['POST', function ($kvm, $in) {
+            require_once __DIR__ . '/cron.php';
+            $kvm->vms()->redeploy((int) ($in['service_id'] ?? 0), puq_proxmox_kvm_server_passwords());
+            return ['service_id' => (int) $in['service_id'], 'vm_status' => 'creation'];
+        }],
         'vm_record_delete' => ['POST', function ($kvm, $in) {
             $kvm->vms()->deleteRecord((int) ($in['service_id'] ?? 0));
             return ['deleted' => (int) $in['service_id']];
