@@ -595,6 +595,17 @@ namespace PuqProxmoxKvm {
         public function log(int $service_id): array {}
 
         /**
+         * ChangePackage: queues the change-package pipeline (only from ready, or when already
+         * queued); cron applies the new package.
+         *
+         * @throws Exception\ConflictException when the VM is not ready
+         *
+         * @param int $service_id
+         * @return void
+         */
+        public function queueChangePackage(int $service_id): void {}
+
+        /**
          * The Set DNS records button: queues a full DNS resync of a ready VM; cron runs it.
          *
          * @throws Exception\ConflictException when the VM is not ready

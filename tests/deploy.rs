@@ -523,3 +523,72 @@ async fn redeploy_refuses_a_vm_that_is_not_ours() {
         "set_network"
     );
 }
+
+#[tokio::test]
+async fn change_package_applies_the_new_package_and_never_shrinks_a_disk() {
+    let (running, db, kvm, platform) = setup().await;
+    let vmid = deployed(&db, &kvm, &platform).await;
+    // The new package: 4 cores, 4 GB, a 30 GB system disk, 2 IPv4 addresses, and an additional
+    // disk of 2 GB (smaller than the 5 GB it has: refused, logged, not retried).
+    db.value("UPDATE tblproducts SET configoption4 = '4', configoption5 = '4', configoption8 = '30', configoption10 = '2', configoption16 = '2' WHERE id = 1");
+    puq_proxmox_kvm::vm::admin::queue_change_package(kvm.db(), 42)
+        .await
+        .unwrap();
+    tick_until(&db, &kvm, &platform, "ready").await;
+
+    let config = running.sim.vm_config(vmid).unwrap();
+    assert_eq!(
+        (config["cores"].as_str(), config["memory"].as_str()),
+        ("4", "4096")
+    );
+    assert!(config["scsi0"].contains("size=30G"), "{}", config["scsi0"]);
+    assert!(
+        config["scsi1"].contains("size=5G"),
+        "the additional disk did not shrink: {}",
+        config["scsi1"]
+    );
+    assert_eq!(db.value("SELECT CONCAT(dedicatedip, '|', REPLACE(assignedips, '\\n', ',')) FROM tblhosting WHERE id = 42"), "192.0.2.10|192.0.2.11,2001:db8::10", "the first address is kept, one is added");
+    assert!(
+        running
+            .sim
+            .vm_state(vmid)
+            .unwrap()
+            .to_string()
+            .contains("192.0.2.11"),
+        "the IP set follows"
+    );
+    let paths: Vec<String> = running
+        .sim
+        .requests()
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        paths.iter().filter(|p| p.ends_with("/status/stop")).count(),
+        1,
+        "stopped once for the change"
+    );
+    assert_eq!(
+        paths
+            .iter()
+            .filter(|p| p.ends_with("/status/start"))
+            .count(),
+        2,
+        "started after deploy and after the change"
+    );
+    let steps = db.value("SELECT steps FROM puq_proxmox_kvm_vm_runs WHERE service_id = 42 AND kind = 'change_package'");
+    assert!(steps.contains("\"from\":\"cp_additional_disk\",\"to\":\"cp_additional_disk_size\",\"result\":\"skip (no change)\""), "{steps}");
+    assert_eq!(db.value("SELECT CONCAT(result, ' ', vm_attempts) FROM puq_proxmox_kvm_vm_runs r JOIN puqProxmoxKVM_vm_info v ON v.service_id = r.service_id WHERE r.kind = 'change_package'"), "success 0");
+    // Only from ready.
+    db.value("UPDATE puqProxmoxKVM_vm_info SET vm_status = 'set_network' WHERE service_id = 42");
+    assert!(
+        puq_proxmox_kvm::vm::admin::queue_change_package(kvm.db(), 42)
+            .await
+            .is_err()
+    );
+    assert!(
+        running.sim.violations().is_empty(),
+        "{:#?}",
+        running.sim.violations()
+    );
+}

@@ -103,6 +103,17 @@ impl PhpVms {
         })?)
     }
 
+    /// ChangePackage: queues the change-package pipeline (only from ready, or when already
+    /// queued); cron applies the new package.
+    ///
+    /// @throws Exception\ConflictException when the VM is not ready
+    pub fn queue_change_package(&self, service_id: i64) -> PhpResult<()> {
+        Ok(block_on(admin::queue_change_package(
+            self.kvm.db(),
+            service_id,
+        ))?)
+    }
+
     /// The Set DNS records button: queues a full DNS resync of a ready VM; cron runs it.
     ///
     /// @throws Exception\ConflictException when the VM is not ready

@@ -573,6 +573,36 @@ pub async fn terminate(db: &Db, service_id: i64) -> Result<bool> {
     }
 }
 
+/// ChangePackage: queues the change-package pipeline of a ready VM (or one already queued).
+///
+/// # Errors
+/// [`Error::Conflict`] when the VM is in another pipeline or removed.
+pub async fn queue_change_package(db: &Db, service_id: i64) -> Result<()> {
+    let mut conn = db.conn().await?;
+    let queued = conn
+        .exec_iter(
+            format!("UPDATE `{VMS}` SET vm_status = 'change_package', vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ? AND vm_status IN ('ready', 'change_package')"),
+            (service_id,),
+        )
+        .await?
+        .affected_rows();
+    if queued == 1 {
+        return Ok(());
+    }
+    let status: Option<String> = first(
+        &mut conn,
+        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
+        (service_id,),
+    )
+    .await?;
+    Err(match status {
+        None => Error::NotFound(format!("service {service_id} has no VM record")),
+        Some(status) => Error::Conflict(format!(
+            "the VM is in {status}; a package change runs on a ready VM - wait for it to finish, then change the package again"
+        )),
+    })
+}
+
 /// The Set DNS records button: queues a full DNS resync of a ready VM for cron.
 ///
 /// # Errors

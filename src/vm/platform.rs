@@ -246,7 +246,7 @@ impl Platform for LivePlatform {
             Step::CreateDnsRecords => self.sync_dns(vm, Operation::Create, ctx).await,
             Step::ResyncDns => self.sync_dns(vm, Operation::Replace, ctx).await,
             Step::Migrate => self.migrate(&service, vm, ctx).await,
-            Step::SetCpuRam => {
+            Step::SetCpuRam | Step::ChangeCpuRam => {
                 let api = self.api(service.server_id).await?;
                 let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
                 let cores = service.config.int("cpu_cores").max(1) as u32;
@@ -257,15 +257,35 @@ impl Platform for LivePlatform {
                 api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().cores(cores).memory_mib(memory)).await?;
                 Ok(StepResult::Done)
             }
-            Step::ResizeSystemDisk => self.resize(&service, vm, "system").await,
-            Step::LimitSystemDisk => self.limit(&service, vm, "system").await,
-            Step::CreateAdditionalDisk => self.create_additional_disk(&service, vm).await,
-            Step::ResizeAdditionalDisk => self.resize(&service, vm, "additional").await,
-            Step::LimitAdditionalDisk => self.limit(&service, vm, "additional").await,
-            Step::ConfigureNetwork => self.network(&service, vm).await,
-            Step::ConfigureFirewall => self.firewall(&service, vm).await,
+            Step::ResizeSystemDisk | Step::ChangeSystemDiskSize => self.resize(&service, vm, "system", ctx).await,
+            Step::LimitSystemDisk | Step::ChangeSystemDiskLimits => self.limit(&service, vm, "system").await,
+            Step::CreateAdditionalDisk | Step::ChangeAdditionalDisk => self.create_additional_disk(&service, vm).await,
+            Step::ResizeAdditionalDisk | Step::ChangeAdditionalDiskSize => self.resize(&service, vm, "additional", ctx).await,
+            Step::LimitAdditionalDisk | Step::ChangeAdditionalDiskLimits => self.limit(&service, vm, "additional").await,
+            Step::ConfigureNetwork | Step::ChangeNetwork => self.network(&service, vm).await,
+            Step::ConfigureFirewall | Step::ChangeFirewall => self.firewall(&service, vm).await,
+            Step::UpdateAddresses => {
+                // Grow or shrink to the new counts, keeping the addresses the VM has where it
+                // can; DNS then matches exactly (the IP set follows in the firewall step).
+                let assigned = alloc::resize(self.kvm.db(), vm.service_id as u32).await?;
+                let shown: Vec<&str> = assigned.iter().map(|a| a.address.as_str()).collect();
+                ctx.events.info(Some(vm.service_id), format!("    addresses: {}", shown.join(", ")));
+                self.sync_dns(vm, Operation::Replace, ctx).await
+            }
+            Step::Stop => {
+                let api = self.api(service.server_id).await?;
+                if !vm.task_upid.is_empty() && poll(api.as_ref(), vm).await?.is_none() {
+                    return Ok(StepResult::Waiting("stop task running".into()));
+                }
+                if !api.vm_status(&vm.vm_node, vmid_of(vm)?).await?.running {
+                    return Ok(StepResult::Done);
+                }
+                vm.task_upid = api.stop(&vm.vm_node, vmid_of(vm)?).await?.to_string();
+                ctx.checkpoint(vm).await?;
+                Ok(StepResult::Waiting("stop task running".into()))
+            }
             Step::ConfigureCloudInit => self.cloud_init(&service, vm).await,
-            Step::Start => {
+            Step::Start | Step::StartAfterChange => {
                 let api = self.api(service.server_id).await?;
                 if !vm.task_upid.is_empty() {
                     return Ok(match poll(api.as_ref(), vm).await? {
@@ -288,7 +308,12 @@ impl Platform for LivePlatform {
                 if !api.vm_status(&vm.vm_node, vmid_of(vm)?).await?.running {
                     return Ok(StepResult::Waiting("the VM does not report running yet".into()));
                 }
-                ctx.events.email(vm.service_id, "puqProxmoxKVM VM is ready");
+                let template = if vm.status.starts_with("cp_") {
+                    "puqProxmoxKVM Upgrade Email"
+                } else {
+                    "puqProxmoxKVM VM is ready"
+                };
+                ctx.events.email(vm.service_id, template);
                 Ok(StepResult::Done)
             }
             Step::TerminateVm => self.terminate(&service, vm, ctx).await,
@@ -535,7 +560,13 @@ impl LivePlatform {
         Ok((config, key))
     }
 
-    async fn resize(&self, service: &Service, vm: &mut Vm, which: &str) -> Result<StepResult> {
+    async fn resize(
+        &self,
+        service: &Service,
+        vm: &mut Vm,
+        which: &str,
+        ctx: &StepContext,
+    ) -> Result<StepResult> {
         let wanted_gb = service.config.int(&format!("{which}_disk_gb"));
         if wanted_gb == 0 {
             return Ok(StepResult::Skipped);
@@ -545,8 +576,20 @@ impl LivePlatform {
             return Ok(StepResult::Skipped);
         };
         let current = config.drive(&key).and_then(|d| d.size_bytes()).unwrap_or(0);
-        if current >= wanted_gb << 30 {
-            // Disks never shrink.
+        if current > wanted_gb << 30 {
+            // Disks never shrink: a smaller package size is refused and logged, not retried.
+            ctx.events.error(
+                Some(vm.service_id),
+                "resize",
+                format!("{key} to {wanted_gb} GB"),
+                format!(
+                    "    the {which} disk stays at {} GB: disks never shrink (the package asks for {wanted_gb} GB)",
+                    current >> 30
+                ),
+            );
+            return Ok(StepResult::Skipped);
+        }
+        if current == wanted_gb << 30 {
             return Ok(StepResult::Skipped);
         }
         api.resize_disk(&vm.vm_node, vmid_of(vm)?, &key, &format!("{wanted_gb}G"))

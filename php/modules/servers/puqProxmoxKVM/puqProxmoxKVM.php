@@ -76,6 +76,19 @@ function puqProxmoxKVM_TerminateAccount(array $params)
 }
 
 /**
+ * ChangePackage: queues the package change; cron applies the new CPU, RAM, disks (never
+ * shrinking them), addresses, DNS, network and firewall, restarts the VM and sends the
+ * "Upgrade Email".
+ */
+function puqProxmoxKVM_ChangePackage(array $params)
+{
+    return puqProxmoxKVM_call('ChangePackage', $params, static function ($kvm) use ($params): string {
+        $kvm->vms()->queueChangePackage((int) $params['serviceid']);
+        return 'success';
+    });
+}
+
+/**
  * Admin buttons on the service page. "Set DNS records" queues a full DNS resync for cron.
  */
 function puqProxmoxKVM_AdminCustomButtonArray()
