@@ -616,6 +616,17 @@ namespace PuqProxmoxKvm {
         public function queueDnsResync(int $service_id): void {}
 
         /**
+         * Reinstall: queues the removal of the old VM and a fresh deploy from the template
+         * (addresses, VMID and MAC kept), only from ready.
+         *
+         * @throws Exception\ConflictException when the VM is not ready
+         *
+         * @param int $service_id
+         * @return void
+         */
+        public function queueReinstall(int $service_id): void {}
+
+        /**
          * The raw `puqProxmoxKVM_vm_info` row, column => text (or null).
          *
          * @param int $service_id

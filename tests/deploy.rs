@@ -592,3 +592,60 @@ async fn change_package_applies_the_new_package_and_never_shrinks_a_disk() {
         running.sim.violations()
     );
 }
+
+#[tokio::test]
+async fn reinstall_replaces_the_vm_keeping_addresses_vmid_and_mac() {
+    let (running, db, kvm, platform) = setup().await;
+    let vmid = deployed(&db, &kvm, &platform).await;
+    let mac_before = running.sim.vm_config(vmid).unwrap()["net0"].clone();
+    let clones_before = running
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/clone"))
+        .count();
+    puq_proxmox_kvm::vm::admin::queue_reinstall(kvm.db(), 42)
+        .await
+        .unwrap();
+    tick_until(&db, &kvm, &platform, "ready").await;
+    assert_eq!(
+        db.value("SELECT vm_id FROM puqProxmoxKVM_vm_info WHERE service_id = 42"),
+        vmid.to_string(),
+        "the VMID is kept"
+    );
+    let requests = running.sim.requests();
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.path.ends_with("/clone"))
+            .count(),
+        clones_before + 1,
+        "one new clone"
+    );
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.method == "DELETE" && r.path.ends_with(&format!("/qemu/{vmid}")))
+            .count(),
+        1
+    );
+    let net0 = running.sim.vm_config(vmid).unwrap()["net0"].clone();
+    let mac = |net: &str| {
+        net.split(',').find_map(|p| {
+            p.split_once('=')
+                .filter(|(k, _)| k.starts_with("virtio") || *k == "macaddr")
+                .map(|(_, v)| v.to_string())
+        })
+    };
+    assert_eq!(mac(&net0), mac(&mac_before), "{mac_before} -> {net0}");
+    assert_eq!(
+        db.value("SELECT dedicatedip FROM tblhosting WHERE id = 42"),
+        "192.0.2.10",
+        "addresses kept"
+    );
+    assert!(
+        running.sim.violations().is_empty(),
+        "{:#?}",
+        running.sim.violations()
+    );
+}

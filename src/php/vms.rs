@@ -114,6 +114,14 @@ impl PhpVms {
         ))?)
     }
 
+    /// Reinstall: queues the removal of the old VM and a fresh deploy from the template
+    /// (addresses, VMID and MAC kept), only from ready.
+    ///
+    /// @throws Exception\ConflictException when the VM is not ready
+    pub fn queue_reinstall(&self, service_id: i64) -> PhpResult<()> {
+        Ok(block_on(admin::queue_reinstall(self.kvm.db(), service_id))?)
+    }
+
     /// The Set DNS records button: queues a full DNS resync of a ready VM; cron runs it.
     ///
     /// @throws Exception\ConflictException when the VM is not ready

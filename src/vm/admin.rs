@@ -603,6 +603,37 @@ pub async fn queue_change_package(db: &Db, service_id: i64) -> Result<()> {
     })
 }
 
+/// Reinstall: queues the removal of the old VM and a new deploy from `set_ip` (addresses,
+/// VMID and MAC kept), only from ready.
+///
+/// # Errors
+/// [`Error::Conflict`] when the VM is not ready.
+pub async fn queue_reinstall(db: &Db, service_id: i64) -> Result<()> {
+    let mut conn = db.conn().await?;
+    let queued = conn
+        .exec_iter(
+            format!("UPDATE `{VMS}` SET vm_status = 'reinstall', vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ? AND vm_status = 'ready'"),
+            (service_id,),
+        )
+        .await?
+        .affected_rows();
+    if queued == 1 {
+        return Ok(());
+    }
+    let status: Option<String> = first(
+        &mut conn,
+        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
+        (service_id,),
+    )
+    .await?;
+    Err(match status {
+        None => Error::NotFound(format!("service {service_id} has no VM record")),
+        Some(status) => Error::Conflict(format!(
+            "the VM is in {status}; a reinstall starts from a ready VM"
+        )),
+    })
+}
+
 /// The Set DNS records button: queues a full DNS resync of a ready VM for cron.
 ///
 /// # Errors

@@ -239,7 +239,17 @@ impl Platform for LivePlatform {
             Step::AllocateAddresses => {
                 let assigned = alloc::allocate(self.kvm.db(), vm.service_id as u32).await?;
                 let shown: Vec<&str> = assigned.iter().map(|a| a.address.as_str()).collect();
-                ctx.events.info(Some(vm.service_id), format!("    addresses: {}", if shown.is_empty() { "none (DHCP)".to_string() } else { shown.join(", ") }));
+                ctx.events.info(
+                    Some(vm.service_id),
+                    format!(
+                        "    addresses: {}",
+                        if shown.is_empty() {
+                            "none (DHCP)".to_string()
+                        } else {
+                            shown.join(", ")
+                        }
+                    ),
+                );
                 Ok(StepResult::Done)
             }
             Step::Clone => self.clone_vm(&service, vm, ctx).await,
@@ -251,17 +261,34 @@ impl Platform for LivePlatform {
                 let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
                 let cores = service.config.int("cpu_cores").max(1) as u32;
                 let memory = service.config.ram_mib();
-                if config.get("cores") == Some(&cores.to_string()) && config.get("memory") == Some(&memory.to_string()) {
+                if config.get("cores") == Some(&cores.to_string())
+                    && config.get("memory") == Some(&memory.to_string())
+                {
                     return Ok(StepResult::Skipped);
                 }
-                api.update_config_sync(&vm.vm_node, vmid_of(vm)?, &ConfigUpdate::new().cores(cores).memory_mib(memory)).await?;
+                api.update_config_sync(
+                    &vm.vm_node,
+                    vmid_of(vm)?,
+                    &ConfigUpdate::new().cores(cores).memory_mib(memory),
+                )
+                .await?;
                 Ok(StepResult::Done)
             }
-            Step::ResizeSystemDisk | Step::ChangeSystemDiskSize => self.resize(&service, vm, "system", ctx).await,
-            Step::LimitSystemDisk | Step::ChangeSystemDiskLimits => self.limit(&service, vm, "system").await,
-            Step::CreateAdditionalDisk | Step::ChangeAdditionalDisk => self.create_additional_disk(&service, vm).await,
-            Step::ResizeAdditionalDisk | Step::ChangeAdditionalDiskSize => self.resize(&service, vm, "additional", ctx).await,
-            Step::LimitAdditionalDisk | Step::ChangeAdditionalDiskLimits => self.limit(&service, vm, "additional").await,
+            Step::ResizeSystemDisk | Step::ChangeSystemDiskSize => {
+                self.resize(&service, vm, "system", ctx).await
+            }
+            Step::LimitSystemDisk | Step::ChangeSystemDiskLimits => {
+                self.limit(&service, vm, "system").await
+            }
+            Step::CreateAdditionalDisk | Step::ChangeAdditionalDisk => {
+                self.create_additional_disk(&service, vm).await
+            }
+            Step::ResizeAdditionalDisk | Step::ChangeAdditionalDiskSize => {
+                self.resize(&service, vm, "additional", ctx).await
+            }
+            Step::LimitAdditionalDisk | Step::ChangeAdditionalDiskLimits => {
+                self.limit(&service, vm, "additional").await
+            }
             Step::ConfigureNetwork | Step::ChangeNetwork => self.network(&service, vm).await,
             Step::ConfigureFirewall | Step::ChangeFirewall => self.firewall(&service, vm).await,
             Step::UpdateAddresses => {
@@ -269,7 +296,10 @@ impl Platform for LivePlatform {
                 // can; DNS then matches exactly (the IP set follows in the firewall step).
                 let assigned = alloc::resize(self.kvm.db(), vm.service_id as u32).await?;
                 let shown: Vec<&str> = assigned.iter().map(|a| a.address.as_str()).collect();
-                ctx.events.info(Some(vm.service_id), format!("    addresses: {}", shown.join(", ")));
+                ctx.events.info(
+                    Some(vm.service_id),
+                    format!("    addresses: {}", shown.join(", ")),
+                );
                 self.sync_dns(vm, Operation::Replace, ctx).await
             }
             Step::Stop => {
@@ -306,7 +336,9 @@ impl Platform for LivePlatform {
             Step::VerifyRunning => {
                 let api = self.api(service.server_id).await?;
                 if !api.vm_status(&vm.vm_node, vmid_of(vm)?).await?.running {
-                    return Ok(StepResult::Waiting("the VM does not report running yet".into()));
+                    return Ok(StepResult::Waiting(
+                        "the VM does not report running yet".into(),
+                    ));
                 }
                 let template = if vm.status.starts_with("cp_") {
                     "puqProxmoxKVM Upgrade Email"
@@ -317,9 +349,7 @@ impl Platform for LivePlatform {
                 Ok(StepResult::Done)
             }
             Step::TerminateVm => self.terminate(&service, vm, ctx).await,
-            other => Err(Error::Conflict(format!(
-                "step {other:?} is not available in this version - reset the VM to ready or creation"
-            ))),
+            Step::RemoveOldVm => self.remove_old_vm(&service, vm, ctx).await,
         }
     }
 }
@@ -370,7 +400,15 @@ impl LivePlatform {
             .ok_or_else(|| Error::Proxmox(format!("template {template} does not exist on the cluster - check the product's OS template")))?;
         // The VMID: at or above the product's first VMID, free on the cluster, retried on a clash.
         let first = service.config.int("first_vmid").max(100);
-        let mut candidate = api.next_vmid().await?.get().max(first as u32);
+        // A reinstall keeps its VMID when it is still free.
+        let kept = match vm.vm_id {
+            Some(id) if api.vmid_is_free(Vmid::new(u64::from(id))?).await? => Some(id),
+            _ => None,
+        };
+        let mut candidate = match kept {
+            Some(id) => id,
+            None => api.next_vmid().await?.get().max(first as u32),
+        };
         while vms.iter().any(|v| v.vmid == candidate)
             || !api.vmid_is_free(Vmid::new(u64::from(candidate))?).await?
         {
@@ -679,6 +717,27 @@ impl LivePlatform {
         let rate = service.config.number("bandwidth_mbps");
         device.rate = (rate > 0.0).then_some(rate);
         device.firewall = Some(true);
+        // The MAC the VM had before a reinstall; otherwise the clone's is recorded.
+        let mut conn = self.kvm.db().conn().await?;
+        let kept: Option<String> = first(
+            &mut conn,
+            "SELECT vm_net0_mac FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
+            (vm.service_id,),
+        )
+        .await?;
+        match kept.filter(|m| !m.is_empty()) {
+            Some(mac) => device.macaddr = Some(mac),
+            None => {
+                if let Some(mac) = &device.macaddr {
+                    conn.exec_drop(
+                        "UPDATE puqProxmoxKVM_vm_info SET vm_net0_mac = ? WHERE service_id = ?",
+                        (mac, vm.service_id),
+                    )
+                    .await?;
+                }
+            }
+        }
+        drop(conn);
         if current.as_ref() == Some(&device) {
             return Ok(StepResult::Skipped);
         }
@@ -910,6 +969,55 @@ impl LivePlatform {
                 reason: format!("Proxmox refused to delete VM {id} - {err}"),
             }),
         }
+    }
+
+    /// Reinstall: the old VM goes (after the ownership check); its addresses, VMID and MAC stay
+    /// for the new clone.
+    async fn remove_old_vm(
+        &self,
+        service: &Service,
+        vm: &mut Vm,
+        ctx: &StepContext,
+    ) -> Result<StepResult> {
+        let Some(id) = vm.vm_id else {
+            return Ok(StepResult::Done);
+        };
+        let api = self.api(service.server_id).await?;
+        let vmid = Vmid::new(u64::from(id))?;
+        if !vm.task_upid.is_empty() && poll(api.as_ref(), vm).await?.is_none() {
+            return Ok(StepResult::Waiting("waiting for the old VM".into()));
+        }
+        let Some(found) = api.cluster_vms().await?.into_iter().find(|v| v.vmid == id) else {
+            return Ok(StepResult::Done);
+        };
+        vm.vm_node = found.node.clone().unwrap_or_else(|| vm.vm_node.clone());
+        let config = api.vm_config(&vm.vm_node, vmid).await?;
+        if !config
+            .get("description")
+            .is_some_and(|d| d.contains(&self.stamp(vm.service_id)))
+        {
+            return Err(Error::Conflict(format!(
+                "VM {id} on {} does not carry this service's ownership stamp - it was not removed; check it on Proxmox",
+                vm.vm_node
+            )));
+        }
+        if let Some(mac) = config.net(0).transpose()?.and_then(|n| n.macaddr) {
+            // Kept for the new clone's NIC (the network step reads it back).
+            let mut conn = self.kvm.db().conn().await?;
+            conn.exec_drop(
+                "UPDATE puqProxmoxKVM_vm_info SET vm_net0_mac = ? WHERE service_id = ?",
+                (mac, vm.service_id),
+            )
+            .await?;
+        }
+        let upid = if api.vm_status(&vm.vm_node, vmid).await?.running {
+            api.stop(&vm.vm_node, vmid).await?
+        } else {
+            api.delete_vm(&vm.vm_node, vmid, true).await?
+        };
+        vm.task_upid = upid.to_string();
+        ctx.checkpoint(vm).await?;
+        Ok(StepResult::Waiting("removing the old VM".into()))
     }
 
     /// Deletes the VM's backups on every backup storage of its node; failures are logged.

@@ -111,7 +111,7 @@ final class DeployTest extends TestCase
         $service = $this->order();
         $this->assertSame('success', $this->whmcs->callServerModule('CreateAccount', $service));
         $this->cron($service, 'ready');
-        $this->assertSame(['Set DNS records' => 'SetDnsRecords'], puqProxmoxKVM_AdminCustomButtonArray());
+        $this->assertSame(['Set DNS records' => 'SetDnsRecords', 'Reinstall' => 'Reinstall'], puqProxmoxKVM_AdminCustomButtonArray());
 
         $this->assertSame('success', $this->whmcs->callServerModule('SetDnsRecords', $service));
         $this->assertSame('set_dns_records', $this->status($service), 'queued, not run in the request');

@@ -93,13 +93,21 @@ function puqProxmoxKVM_ChangePackage(array $params)
  */
 function puqProxmoxKVM_AdminCustomButtonArray()
 {
-    return ['Set DNS records' => 'SetDnsRecords'];
+    return ['Set DNS records' => 'SetDnsRecords', 'Reinstall' => 'Reinstall'];
 }
 
 function puqProxmoxKVM_SetDnsRecords(array $params)
 {
     return puqProxmoxKVM_call('SetDnsRecords', $params, static function ($kvm) use ($params): string {
         $kvm->vms()->queueDnsResync((int) $params['serviceid']);
+        return 'success';
+    });
+}
+
+function puqProxmoxKVM_Reinstall(array $params)
+{
+    return puqProxmoxKVM_call('Reinstall', $params, static function ($kvm) use ($params): string {
+        $kvm->vms()->queueReinstall((int) $params['serviceid']);
         return 'success';
     });
 }
