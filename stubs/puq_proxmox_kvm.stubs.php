@@ -660,6 +660,18 @@ namespace PuqProxmoxKvm {
         public function reset(int $service_id, string $status): void {}
 
         /**
+         * SuspendAccount (`$running` false: stop the VM) and UnsuspendAccount (true: start it),
+         * waiting for Proxmox within the default API timeout; recorded in the run log.
+         *
+         * @param int $service_id
+         * @param bool $running
+         * @param int $server_id
+         * @param string $server_password
+         * @return void
+         */
+        public function setPower(int $service_id, bool $running, int $server_id, string $server_password): void {}
+
+        /**
          * The states for the page's filters and Reset dialog: `vm_states`, `reset_targets`,
          * `service_states`.
          *

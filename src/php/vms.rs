@@ -122,6 +122,27 @@ impl PhpVms {
         Ok(block_on(admin::queue_reinstall(self.kvm.db(), service_id))?)
     }
 
+    /// SuspendAccount (`$running` false: stop the VM) and UnsuspendAccount (true: start it),
+    /// waiting for Proxmox within the default API timeout; recorded in the run log.
+    pub fn set_power(
+        &self,
+        service_id: i64,
+        running: bool,
+        server_id: i64,
+        server_password: String,
+    ) -> PhpResult<()> {
+        let kvm = self.kvm.clone();
+        Ok(block_on(async move {
+            let timeout =
+                std::time::Duration::from_secs(u64::from(kvm.settings().await?.default_timeout));
+            let passwords = std::iter::once((server_id, server_password)).collect();
+            LivePlatform::new(kvm, Clients::Servers(passwords))
+                .await?
+                .set_power(service_id, running, timeout)
+                .await
+        })?)
+    }
+
     /// The Set DNS records button: queues a full DNS resync of a ready VM; cron runs it.
     ///
     /// @throws Exception\ConflictException when the VM is not ready

@@ -1145,6 +1145,60 @@ impl LivePlatform {
             .map(|_| ())
     }
 
+    /// Suspend (`running = false`: stop) or unsuspend (`true`: start) the VM, waiting up to
+    /// `timeout` for the task; recorded in the VM's run log either way.
+    pub async fn set_power(&self, service_id: i64, running: bool, timeout: Duration) -> Result<()> {
+        let started = std::time::Instant::now();
+        let (kind, label) = if running {
+            ("unsuspend", "Start the VM")
+        } else {
+            ("suspend", "Stop the VM")
+        };
+        let result = async {
+            let service = self.service(service_id).await?;
+            let mut conn = self.kvm.db().conn().await?;
+            let row: Option<(Option<u32>, String)> = first(
+                &mut conn,
+                "SELECT vm_id, vm_node FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
+                (service_id,),
+            )
+            .await?;
+            drop(conn);
+            let Some((Some(id), node)) = row else {
+                return Ok("skip (no VM)".to_string());
+            };
+            let api = self.api(service.server_id).await?;
+            let vmid = Vmid::new(u64::from(id))?;
+            if api.vm_status(&node, vmid).await?.running == running {
+                return Ok("skip (no change)".to_string());
+            }
+            let upid = if running {
+                api.start(&node, vmid).await?
+            } else {
+                api.stop(&node, vmid).await?
+            };
+            api.wait_for_task(&upid, Duration::from_millis(250), timeout)
+                .await?;
+            Ok::<_, Error>("success".to_string())
+        }
+        .await;
+        let shown = match &result {
+            Ok(text) => text.clone(),
+            Err(err) => format!("error: {err}"),
+        };
+        let mut conn = self.kvm.db().conn().await?;
+        super::runlog::record_action(
+            &mut conn,
+            service_id,
+            kind,
+            label,
+            &shown,
+            started.elapsed(),
+        )
+        .await?;
+        result.map(|_| ())
+    }
+
     /// Asks Proxmox to stop the VM now (TerminateAccount), best effort: cron's terminate step
     /// checks and finishes the stop either way.
     pub async fn stop_now(&self, service_id: i64) -> Result<()> {

@@ -153,3 +153,35 @@ async fn finish_id(conn: &mut Conn, id: u64, result: &str, error: Option<&str>) 
     .await?;
     Ok(())
 }
+
+/// Records an action done at once (suspend, unsuspend) as a finished run of one step.
+pub async fn record_action(
+    conn: &mut Conn,
+    service_id: i64,
+    kind: &str,
+    label: &str,
+    result: &str,
+    duration: Duration,
+) -> Result<()> {
+    let steps = json!([{
+        "label": label,
+        "from": kind,
+        "to": kind,
+        "result": result,
+        "duration_ms": duration.as_millis() as u64,
+        "at": chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+    }]);
+    let (outcome, error) = match result.strip_prefix("error: ") {
+        Some(message) => ("error", Some(message)),
+        None => ("success", None),
+    };
+    conn.exec_drop(
+        format!(
+            "INSERT INTO `{RUNS}` (service_id, kind, started_at, finished_at, result, error, steps) \
+             VALUES (?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?, ?, ?)"
+        ),
+        (service_id, kind, outcome, error, steps.to_string()),
+    )
+    .await?;
+    Ok(())
+}

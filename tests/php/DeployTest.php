@@ -118,10 +118,17 @@ final class DeployTest extends TestCase
         $output = $this->cron($service, 'ready');
         $this->assertStringContainsString('Delete and recreate DNS records (set_dns_records -> ready): success', $output);
 
+        $this->assertSame('success', $this->whmcs->callServerModule('SuspendAccount', $service));
+        $this->assertSame('success', $this->whmcs->callServerModule('UnsuspendAccount', $service));
+        $power = array_values(array_filter($this->sim->requests(), fn ($r) => preg_match('#/status/(stop|start)$#', $r['path'])));
+        $this->assertSame(['start', 'stop', 'start'], array_map(fn ($r) => basename($r['path']), $power), 'deploy start, suspend stop, unsuspend start');
+        $kinds = $this->whmcs->pdo()->query("SELECT kind FROM puq_proxmox_kvm_vm_runs WHERE service_id = $service AND kind IN ('suspend', 'unsuspend') ORDER BY id")->fetchAll(PDO::FETCH_COLUMN);
+        $this->assertSame(['suspend', 'unsuspend'], $kinds, 'recorded in the run log');
+
         $this->assertSame('success', $this->whmcs->callServerModule('TerminateAccount', $service));
         $this->assertSame('terminate', $this->status($service));
         $stops = array_filter($this->sim->requests(), fn ($r) => str_ends_with($r['path'], '/status/stop'));
-        $this->assertCount(1, $stops, 'TerminateAccount asks Proxmox to stop the VM at once');
+        $this->assertCount(2, $stops, 'the suspend, then TerminateAccount asking Proxmox to stop the VM at once');
         $this->cron($service, 'remove');
         $deletes = array_filter($this->sim->requests(), fn ($r) => $r['method'] === 'DELETE' && preg_match('#/qemu/\d+$#', $r['path']));
         $this->assertCount(1, $deletes);

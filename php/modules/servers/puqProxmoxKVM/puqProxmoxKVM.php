@@ -88,6 +88,24 @@ function puqProxmoxKVM_ChangePackage(array $params)
     });
 }
 
+/** SuspendAccount: stops the VM (recorded in its run log). */
+function puqProxmoxKVM_SuspendAccount(array $params)
+{
+    return puqProxmoxKVM_call('SuspendAccount', $params, static function ($kvm) use ($params): string {
+        $kvm->vms()->setPower((int) $params['serviceid'], false, (int) ($params['serverid'] ?? 0), (string) ($params['serverpassword'] ?? ''));
+        return 'success';
+    });
+}
+
+/** UnsuspendAccount: starts the VM again (recorded in its run log). */
+function puqProxmoxKVM_UnsuspendAccount(array $params)
+{
+    return puqProxmoxKVM_call('UnsuspendAccount', $params, static function ($kvm) use ($params): string {
+        $kvm->vms()->setPower((int) $params['serviceid'], true, (int) ($params['serverid'] ?? 0), (string) ($params['serverpassword'] ?? ''));
+        return 'success';
+    });
+}
+
 /**
  * Admin buttons on the service page. "Set DNS records" queues a full DNS resync for cron.
  */
