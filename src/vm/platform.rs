@@ -508,6 +508,18 @@ impl LivePlatform {
         if !ctx.settings.migration_enabled {
             return Ok(StepResult::Skipped);
         }
+        // Where the VM really is: a migration finished while its runner was gone leaves the
+        // row naming the old node.
+        let id = vm.vm_id.unwrap_or_default();
+        if let Some(node) = api
+            .cluster_vms()
+            .await?
+            .into_iter()
+            .find(|v| v.vmid == id)
+            .and_then(|v| v.node)
+        {
+            vm.vm_node = node;
+        }
         let storage =
             Some(service.config.text("system_disk_storage").to_string()).filter(|s| s != "auto");
         let target = match service.config.target_node() {
