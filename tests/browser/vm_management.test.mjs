@@ -1,5 +1,5 @@
 // VM Management: a fleet in mixed states; filters (remembered), search by IP, the log of a
-// failed run, Reset, the DB Record editor's checks, Delete Record.
+// failed run, Reset, Redeploy, the DB Record editor's checks, Delete Record.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ async function rowIds(page) {
   return page.locator('.puq-vm-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.service));
 }
 
-test('vm management: list, filter, search, log, reset, record, delete', async (t) => {
+test('vm management: list, filter, search, log, reset, redeploy, record, delete', async (t) => {
   const whmcs = await startHarness('fleet');
   t.after(() => whmcs.stop());
   const browser = await launchBrowser();
@@ -95,12 +95,18 @@ test('vm management: list, filter, search, log, reset, record, delete', async (t
   await record.waitFor({ state: 'hidden' });
   assert.equal(dbValue(whmcs.db, 'SELECT vm_rev_dns FROM puqProxmoxKVM_vm_info WHERE service_id = 5549'), '{"192.168.130.5": "smtp.example.com"}');
 
-  // Delete Record on a removed VM: the row goes, the WHMCS service stays.
-  await page.click('tr[data-service="5551"] [data-action="delete"]');
+  // Redeploy a removed VM that never reached Proxmox: back to creation, log cleared.
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.click('tr[data-service="5551"] [data-action="redeploy"]');
+  await waitForText(page.locator('tr[data-service="5551"] .puq-vm-status .label'), 'CREATION');
+  assert.equal(dbValue(whmcs.db, 'SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 5551'), 'creation');
+
+  // Delete Record on a VM in error_terminate: the row goes, the WHMCS service stays.
+  await page.click('tr[data-service="5547"] [data-action="delete"]');
   await page.click('[data-confirm="delete"]');
   await waitForText(page.locator('.puq-vm-info'), 'Showing 1 to 4 of 4 entries');
-  assert.equal(dbValue(whmcs.db, 'SELECT COUNT(*) FROM puqProxmoxKVM_vm_info WHERE service_id = 5551'), '0');
-  assert.equal(dbValue(whmcs.db, 'SELECT domainstatus FROM tblhosting WHERE id = 5551'), 'Terminated');
+  assert.equal(dbValue(whmcs.db, 'SELECT COUNT(*) FROM puqProxmoxKVM_vm_info WHERE service_id = 5547'), '0');
+  assert.equal(dbValue(whmcs.db, 'SELECT domainstatus FROM tblhosting WHERE id = 5547'), 'Suspended');
 
   await screenshot(page, 'vm_management.png');
   assert.deepEqual(pageErrors, []);
