@@ -12,7 +12,7 @@ use puq_proxmox_kvm::events::Events;
 use puq_proxmox_kvm::http::Trust;
 use puq_proxmox_kvm::ipam::pools;
 use puq_proxmox_kvm::module::Kvm;
-use puq_proxmox_kvm::proxmox::{Auth, Client, Endpoint, ProxmoxApi};
+use puq_proxmox_kvm::proxmox::{Auth, Client, CloneRequest, Endpoint, ProxmoxApi, Vmid};
 use puq_proxmox_kvm::settings::Settings;
 use puq_proxmox_kvm::vm::engine::{self, Limits};
 use puq_proxmox_kvm::vm::platform::{Clients, LivePlatform};
@@ -89,6 +89,24 @@ async fn order_on(db: &TestDb, kvm: &Kvm, target_node: &str) {
             .unwrap();
     }
     db.value("INSERT INTO puqProxmoxKVM_vm_info (service_id, vm_status) VALUES (42, 'creation')");
+}
+
+/// One tick without live output.
+async fn quiet_tick(
+    kvm: &Kvm,
+    platform: &Arc<LivePlatform>,
+    settings: &Settings,
+    limits: &Limits,
+) -> puq_proxmox_kvm::cron::runner::TaskOutcome {
+    engine::tick(
+        kvm.db(),
+        platform.clone(),
+        settings,
+        limits,
+        &Events::none(),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -219,16 +237,86 @@ async fn an_order_becomes_a_running_vm_with_the_product_configuration() {
 
     // A further tick leaves a ready VM alone.
     let requests = sim.requests().len();
-    engine::tick(
-        kvm.db(),
-        platform.clone(),
-        &settings,
-        &limits,
-        &Events::none(),
+    quiet_tick(&kvm, &platform, &settings, &limits).await;
+    assert_eq!(sim.requests().len(), requests);
+}
+
+/// A cron run killed after Proxmox accepted the clone but before the UPID was checkpointed:
+/// the row has the VMID (checkpointed before the call), no UPID, and the VM exists, stamped,
+/// still locked by its clone task. The next runs re-attach to it: no second clone, no orphan.
+#[tokio::test]
+async fn a_clone_whose_checkpoint_was_lost_is_reattached_not_repeated() {
+    let running = simulator().await;
+    let db = TestDb::whmcs();
+    let kvm = Kvm::connect(db.config(), Some("test-key".into()))
+        .await
+        .unwrap();
+    kvm.activate().await.unwrap();
+    order(&db, &kvm).await;
+    let api = api(&running);
+    let platform = Arc::new(
+        LivePlatform::new(kvm.clone(), Clients::Fixed(api.clone()))
+            .await
+            .unwrap(),
+    );
+    let settings = Settings::default();
+    let limits = Limits {
+        budget: Duration::from_secs(30),
+        max_steps_per_vm: 1,
+        per_node: 4,
+        max_vms: 100,
+        lease_seconds: 120,
+    };
+    quiet_tick(&kvm, &platform, &settings, &limits).await;
+    assert_eq!(
+        db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42"),
+        "set_ip"
+    );
+
+    // What the killed run left behind.
+    let sim = &running.sim;
+    sim.slow_next_task(Duration::from_millis(400));
+    let vmid = Vmid::new(123).unwrap();
+    api.clone_vm(
+        "pve1",
+        Vmid::new(9000).unwrap(),
+        &CloneRequest {
+            newid: vmid,
+            name: Some("42-3".into()),
+            full: false,
+            target: None,
+            storage: None,
+            description: Some(platform.stamp(42)),
+        },
     )
     .await
     .unwrap();
-    assert_eq!(sim.requests().len(), requests);
+    db.value("UPDATE puqProxmoxKVM_vm_info SET vm_id = 123, vm_name = '42-3', vm_node = 'pve1', vm_task_upid = '' WHERE service_id = 42");
+
+    let limits = Limits {
+        max_steps_per_vm: 0,
+        ..limits
+    };
+    let mut ticks = 0;
+    while db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42") != "ready" {
+        let out = quiet_tick(&kvm, &platform, &settings, &limits).await;
+        assert_eq!(out.errors, 0, "{:?}", out.details);
+        ticks += 1;
+        assert!(ticks <= 20, "not ready after {ticks} ticks");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let clones: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/clone"))
+        .collect();
+    assert_eq!(clones.len(), 1, "only the clone the killed run made");
+    assert_eq!(
+        db.value("SELECT vm_id FROM puqProxmoxKVM_vm_info WHERE service_id = 42"),
+        "123"
+    );
+    assert!(sim.vm_state(124).is_none() && sim.vm_state(100).is_none());
+    assert!(sim.violations().is_empty());
 }
 
 #[tokio::test]

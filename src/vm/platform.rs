@@ -34,6 +34,9 @@ pub const IP_SET: &str = "ipfilter-net0";
 /// description: terminate, reinstall and redeploy refuse a VM without the matching stamp.
 pub const STAMP_TAG: &str = "puq-proxmox-kvm";
 
+/// Tries of a deploy's DNS step before its failures are logged and the deploy goes on.
+const DNS_ATTEMPTS: u64 = 3;
+
 /// Where Proxmox clients come from.
 pub enum Clients {
     /// Built per WHMCS server entry; the passwords come decrypted from PHP (WHMCS's
@@ -421,25 +424,58 @@ impl LivePlatform {
                 vm.service_id,
             );
         }
-        vm.vm_id = Some(candidate);
         vm.vm_node = template_node.clone();
-        ctx.checkpoint(vm).await?;
         let storage = Some(service.config.text("system_disk_storage").to_string())
             .filter(|s| s != "auto" && service.config.full_clone());
-        let upid = api
-            .clone_vm(
-                &template_node,
-                Vmid::new(u64::from(template))?,
-                &CloneRequest {
-                    newid: Vmid::new(u64::from(candidate))?,
-                    name: Some(vm.vm_name.clone()),
-                    full: service.config.full_clone(),
-                    target: None,
-                    storage,
-                    description: Some(self.stamp(vm.service_id)),
-                },
-            )
-            .await?;
+        let mut clashes = 0;
+        let upid = loop {
+            // Checkpointed before the call: if the process dies after Proxmox accepted the
+            // clone, the next pass finds the stamped VM at this id and re-attaches to it.
+            vm.vm_id = Some(candidate);
+            ctx.checkpoint(vm).await?;
+            let request = CloneRequest {
+                newid: Vmid::new(u64::from(candidate))?,
+                name: Some(vm.vm_name.clone()),
+                full: service.config.full_clone(),
+                target: None,
+                storage: storage.clone(),
+                description: Some(self.stamp(vm.service_id)),
+            };
+            let err = match api
+                .clone_vm(&template_node, Vmid::new(u64::from(template))?, &request)
+                .await
+            {
+                Ok(upid) => break upid,
+                Err(err) => err,
+            };
+            // The id is taken now: either our own clone went through although the answer was
+            // lost (a timeout), or another runner cloned to the same free id first.
+            if clashes >= 32 || api.vmid_is_free(Vmid::new(u64::from(candidate))?).await? {
+                return Err(err.into());
+            }
+            if self.owns(api.as_ref(), vm, candidate).await? {
+                return Ok(StepResult::Waiting(
+                    "clone accepted, its answer was lost - re-attached".into(),
+                ));
+            }
+            clashes += 1;
+            // Runners deploying at once all see the same next free id: step past the ones just
+            // taken and spread by service, so the next try does not meet the same runners.
+            let spread = (vm.service_id.unsigned_abs() as u32).wrapping_add(clashes) % 8;
+            candidate = api
+                .next_vmid()
+                .await?
+                .get()
+                .max(candidate + 1)
+                .saturating_add(spread);
+            while !api.vmid_is_free(Vmid::new(u64::from(candidate))?).await? {
+                candidate += 1;
+            }
+            ctx.events.info(
+                Some(vm.service_id),
+                format!("    VMID clash, trying {candidate}"),
+            );
+        };
         vm.task_upid = upid.to_string();
         ctx.checkpoint(vm).await?;
         ctx.events.info(
@@ -452,15 +488,54 @@ impl LivePlatform {
         })
     }
 
+    /// Whether VM `vmid` carries this service's ownership stamp (`vm.vm_node` follows it).
+    async fn owns(&self, api: &dyn ProxmoxApi, vm: &mut Vm, vmid: u32) -> Result<bool> {
+        let vms = api.cluster_vms().await?;
+        let Some(node) = vms
+            .iter()
+            .find(|v| v.vmid == vmid)
+            .and_then(|v| v.node.clone())
+        else {
+            return Ok(false);
+        };
+        let config = api.vm_config(&node, Vmid::new(u64::from(vmid))?).await?;
+        let ours = config
+            .get("description")
+            .is_some_and(|d| d.contains(&self.stamp(vm.service_id)));
+        if ours {
+            vm.vm_node = node;
+        }
+        Ok(ours)
+    }
+
     async fn sync_dns(&self, vm: &mut Vm, op: Operation, ctx: &StepContext) -> Result<StepResult> {
-        let report = crate::dns::sync::sync_service(
-            &self.kvm,
-            vm.service_id as u64,
-            op,
-            ApplyMode::Batched,
-            None,
-        )
-        .await;
+        // A provider's passing failure (a 5xx, a busy backend) is tried again a few times here:
+        // the deploy does not wait for DNS, so a record that fails now would stay missing until
+        // an admin resyncs. Every operation is idempotent (create is a union with what exists).
+        let mut attempt = 0u64;
+        let report = loop {
+            attempt += 1;
+            let report = crate::dns::sync::sync_service(
+                &self.kvm,
+                vm.service_id as u64,
+                op,
+                ApplyMode::Batched,
+                None,
+            )
+            .await;
+            let failed = match &report {
+                Ok(r) => r.events.iter().filter(|e| !e.ok).count(),
+                Err(_) => 0,
+            };
+            if failed == 0 || attempt >= DNS_ATTEMPTS {
+                break report;
+            }
+            ctx.events.info(
+                Some(vm.service_id),
+                format!("    DNS: {failed} record change(s) failed, trying again (attempt {attempt} of {DNS_ATTEMPTS})"),
+            );
+            tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+        };
         match report {
             Ok(report) => {
                 for event in &report.events {

@@ -65,6 +65,34 @@ final class PveSimulator
         return $this->get('violations');
     }
 
+    /**
+     * The cluster's VMs as the API shows them, each with its configuration (`vmid`, `node`,
+     * `config`): what a test asserts the pipeline left behind.
+     */
+    public function vms(): array
+    {
+        $vms = [];
+        foreach ($this->api('/cluster/resources?type=vm') as $vm) {
+            $vm['config'] = $this->api("/nodes/{$vm['node']}/qemu/{$vm['vmid']}/config");
+            $vms[] = $vm;
+        }
+        return $vms;
+    }
+
+    /** A GET on the Proxmox API with the simulator's token; the `data` of the answer. */
+    public function api(string $path): array
+    {
+        $context = stream_context_create([
+            'http' => ['header' => 'Authorization: PVEAPIToken=' . self::TOKEN_ID . '=' . self::TOKEN_SECRET],
+            'ssl' => ['verify_peer' => false, 'verify_peer_name' => false],
+        ]);
+        $body = file_get_contents("$this->base/api2/json$path", false, $context);
+        if ($body === false) {
+            throw new RuntimeException("the simulator refused GET $path");
+        }
+        return json_decode($body, true)['data'] ?? [];
+    }
+
     /** POST to the control API (`fault`, `task-fault`, `latency`, ...). */
     public function control(string $what, array $body): void
     {

@@ -427,6 +427,11 @@ impl Cluster {
         }
     }
 
+    /// Tasks started from now on run `duration`.
+    pub fn set_task_duration(&mut self, duration: Duration) {
+        self.task_duration = duration;
+    }
+
     /// Stops tasks whose time is up and releases their locks.
     pub fn advance(&mut self) {
         let mut released = Vec::new();
@@ -603,6 +608,10 @@ impl Cluster {
                 for (k, v) in &vm.config {
                     let shown = if k == "cipassword" { "**********".to_string() } else { v.clone() };
                     out.insert(k.clone(), typed(&shown));
+                }
+                // As Proxmox: a task holding the VM shows as `lock` in its configuration.
+                if let Some(lock) = &vm.lock {
+                    out.insert("lock".into(), json!(lock));
                 }
                 out.insert("digest".into(), json!(digest(&vm.config)));
                 Ok(Value::Object(out))

@@ -8,8 +8,8 @@
 //! [`Sim::violations`], so a test can assert there were none.
 //!
 //! Faults are injected through the [`Sim`] handle or the `/_sim/` control API: an HTTP error or
-//! a hang on the next matching request, a failing or slow task, a lock held by another task,
-//! and latency on every request.
+//! a hang on the next matching request, random errors and hangs on a share of all requests,
+//! a failing or slow task, a lock held by another task, and latency on every request.
 
 mod cluster;
 pub mod schema;
@@ -147,6 +147,42 @@ pub(crate) struct Faults {
     /// The next task runs this long.
     pub slow_tasks: VecDeque<Duration>,
     pub latency: Duration,
+    /// Faults on a random share of all requests (after the queued ones).
+    pub random: Option<RandomFaults>,
+}
+
+/// Random faults: each API request fails with `status` with probability `error_rate`, else
+/// hangs for `hang` with probability `hang_rate`. Seeded, so a failing run can be repeated.
+#[derive(Clone, Debug)]
+pub struct RandomFaults {
+    pub error_rate: f64,
+    pub status: u16,
+    pub hang_rate: f64,
+    pub hang: Duration,
+    pub seed: u64,
+}
+
+impl RandomFaults {
+    /// The fault for the next request, if the dice say so; advances the seed.
+    pub fn roll(&mut self) -> Option<FaultKind> {
+        // xorshift64*: plenty for spreading faults, no dependency.
+        let mut x = self.seed | 1;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.seed = x;
+        let dice = (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
+        if dice < self.error_rate {
+            Some(FaultKind::Status(
+                self.status,
+                format!("simulated failure ({})", self.status),
+            ))
+        } else if dice < self.error_rate + self.hang_rate {
+            Some(FaultKind::Hang(self.hang))
+        } else {
+            None
+        }
+    }
 }
 
 pub(crate) struct Shared {
@@ -239,6 +275,16 @@ impl Sim {
         lock(&self.shared.faults).slow_tasks.push_back(duration);
     }
 
+    /// Faults on a random share of all requests from now on; `None` stops them.
+    pub fn set_random_faults(&self, random: Option<RandomFaults>) {
+        lock(&self.shared.faults).random = random;
+    }
+
+    /// Tasks started from now on run this long (unless a slow task is queued).
+    pub fn set_task_duration(&self, duration: Duration) {
+        lock(&self.shared.state).set_task_duration(duration);
+    }
+
     /// Every request waits `latency` first.
     pub fn set_latency(&self, latency: Duration) {
         lock(&self.shared.faults).latency = latency;
@@ -265,5 +311,62 @@ impl Sim {
     /// A VM's node, running state, firewall options, rules and IP sets as JSON, for assertions.
     pub fn vm_state(&self, vmid: u32) -> Option<Value> {
         lock(&self.shared.state).vm(vmid).map(cluster::Vm::describe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn share(random: &mut RandomFaults, rolls: u32) -> (u32, u32) {
+        let (mut errors, mut hangs) = (0, 0);
+        for _ in 0..rolls {
+            match random.roll() {
+                Some(FaultKind::Status(500, _)) => errors += 1,
+                Some(FaultKind::Hang(d)) if d == Duration::from_millis(10) => hangs += 1,
+                Some(other) => panic!("unexpected fault {other:?}"),
+                None => {}
+            }
+        }
+        (errors, hangs)
+    }
+
+    #[test]
+    fn random_faults_hit_about_their_share() {
+        let cases = [
+            // (error rate, hang rate, expected errors range, expected hangs range) over 10,000
+            (0.0, 0.0, 0..=0, 0..=0),
+            (0.1, 0.0, 850..=1150, 0..=0),
+            (0.05, 0.05, 400..=600, 400..=600),
+            (1.0, 0.0, 10_000..=10_000, 0..=0),
+            (0.0, 1.0, 0..=0, 10_000..=10_000),
+        ];
+        for (error_rate, hang_rate, errors, hangs) in cases {
+            let mut random = RandomFaults {
+                error_rate,
+                status: 500,
+                hang_rate,
+                hang: Duration::from_millis(10),
+                seed: 42,
+            };
+            let (e, h) = share(&mut random, 10_000);
+            assert!(errors.contains(&e), "{error_rate}: {e} errors");
+            assert!(hangs.contains(&h), "{hang_rate}: {h} hangs");
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_faults() {
+        let make = || RandomFaults {
+            error_rate: 0.3,
+            status: 503,
+            hang_rate: 0.0,
+            hang: Duration::ZERO,
+            seed: 7,
+        };
+        let (mut a, mut b) = (make(), make());
+        let left: Vec<bool> = (0..200).map(|_| a.roll().is_some()).collect();
+        let right: Vec<bool> = (0..200).map(|_| b.roll().is_some()).collect();
+        assert_eq!(left, right);
     }
 }

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use puq_sim_pve::{default_schema_path, Schema, Sim, SimOptions};
 
-const USAGE: &str = "usage: puq-sim-pve [--listen ADDR] [--tls] [--schema APIDATA_JS]\n\
+const USAGE: &str =
+    "usage: puq-sim-pve [--listen ADDR] [--tls] [--task-ms MS] [--schema APIDATA_JS]\n\
   --listen ADDR   address to listen on (default 127.0.0.1:8006)\n\
+  --task-ms MS    how long each task (clone, start, ...) runs (default 50)\n\
   --tls           HTTPS with a generated self-signed certificate (its fingerprint is printed)\n\
   --schema PATH   apidata.js to check requests against (default: the repository's spec copy)";
 
@@ -15,11 +17,19 @@ async fn main() -> ExitCode {
     let mut listen = "127.0.0.1:8006".to_string();
     let mut tls = false;
     let mut schema_path = default_schema_path();
+    let mut options = SimOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--listen" => listen = args.next().unwrap_or_default(),
             "--tls" => tls = true,
+            "--task-ms" => match args.next().and_then(|v| v.parse::<u64>().ok()) {
+                Some(ms) => options.task_duration = std::time::Duration::from_millis(ms),
+                None => {
+                    eprintln!("--task-ms needs a number of milliseconds\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             "--schema" => schema_path = args.next().unwrap_or_default().into(),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -38,7 +48,6 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let options = SimOptions::default();
     let creds = options.credentials.clone();
     let sim = Sim::new(options, schema);
     let running = match sim.serve(&listen, tls).await {

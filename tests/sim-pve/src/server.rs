@@ -269,10 +269,16 @@ async fn handle(
             (f.method.is_empty() || f.method.eq_ignore_ascii_case(method.as_str()))
                 && path.contains(&f.path)
         });
-        (
-            faults.latency,
-            position.and_then(|i| faults.requests.remove(i)),
-        )
+        let queued = position.and_then(|i| faults.requests.remove(i));
+        let random = match (&queued, faults.random.as_mut()) {
+            (None, Some(random)) => random.roll().map(|kind| Fault {
+                method: String::new(),
+                path: String::new(),
+                kind,
+            }),
+            _ => None,
+        };
+        (faults.latency, queued.or(random))
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -407,7 +413,8 @@ async fn answer(
 
 /// `GET /_sim/requests`, `GET /_sim/violations`, `POST /_sim/fault` (JSON `{method, path,
 /// status, message}` or `{method, path, hang_ms}`), `POST /_sim/task-fault` (`{type,
-/// exitstatus}`), `POST /_sim/latency` (`{ms}`), `POST /_sim/lock` (`{vmid, lock}`),
+/// exitstatus}`), `POST /_sim/random-faults` (`{error_rate, status, hang_rate, hang_ms, seed}`;
+/// rates 0 stop them), `POST /_sim/task-duration` (`{ms}`), `POST /_sim/latency` (`{ms}`), `POST /_sim/lock` (`{vmid, lock}`),
 /// `POST /_sim/privileges` (`{"/vms": ["VM.Audit", ...], ...}`), `POST /_sim/clear`.
 fn control_api(sim: &Sim, method: &Method, what: &str, body: &Bytes) -> Response<Body> {
     let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
@@ -448,6 +455,34 @@ fn control_api(sim: &Sim, method: &Method, what: &str, body: &Bytes) -> Response
         }
         ("POST", "task-fault") => {
             sim.fail_next_task(&text("type"), &text("exitstatus"));
+            Value::Null
+        }
+        ("POST", "random-faults") => {
+            let rate = |k: &str| {
+                input
+                    .get(k)
+                    .and_then(Value::as_f64)
+                    .unwrap_or_default()
+                    .clamp(0.0, 1.0)
+            };
+            let (error_rate, hang_rate) = (rate("error_rate"), rate("hang_rate"));
+            sim.set_random_faults((error_rate + hang_rate > 0.0).then(|| {
+                crate::RandomFaults {
+                    error_rate,
+                    status: input
+                        .get("status")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(500)
+                        .clamp(500, 599) as u16,
+                    hang_rate,
+                    hang: std::time::Duration::from_millis(number("hang_ms")),
+                    seed: input.get("seed").and_then(Value::as_u64).unwrap_or(1),
+                }
+            }));
+            Value::Null
+        }
+        ("POST", "task-duration") => {
+            sim.set_task_duration(std::time::Duration::from_millis(number("ms")));
             Value::Null
         }
         ("POST", "latency") => {
