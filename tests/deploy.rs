@@ -106,6 +106,7 @@ async fn an_order_becomes_a_running_vm_with_the_product_configuration() {
         budget: Duration::from_secs(30),
         max_steps_per_vm: 0,
         per_node: 4,
+        max_concurrent: 0,
         max_vms: 100,
         lease_seconds: 120,
     };

@@ -4,7 +4,8 @@
 //! with a lease (one runner per VM across processes and hosts), then run its steps one after
 //! another until the pipeline rests, a step waits for a Proxmox task, a step fails, or the time
 //! budget or step cap is spent. VMs run concurrently, at most `per_node` at once on one
-//! Proxmox node, so a slow node does not hold up the others.
+//! Proxmox node, so a slow node does not hold up the others, and at most `max_concurrent` in
+//! all when that is set.
 //!
 //! A step is idempotent and re-attaches to a task it started (its UPID is checkpointed before
 //! it returns); a crash at any point resumes on the next tick. A failed step keeps the state,
@@ -101,6 +102,9 @@ pub struct Limits {
     pub max_steps_per_vm: u32,
     /// VMs worked on at once on one Proxmox node.
     pub per_node: usize,
+    /// VMs worked on at once in all (0: no cap beyond `per_node`); bounds the database
+    /// connections and Proxmox requests one tick holds.
+    pub max_concurrent: usize,
     /// VMs picked per tick.
     pub max_vms: u32,
     /// How long a claim on a VM lasts if its runner dies.
@@ -114,6 +118,7 @@ impl Limits {
             budget: Duration::from_secs(u64::from(settings.cron_time_budget)),
             max_steps_per_vm: settings.cron_max_steps,
             per_node: settings.cron_node_concurrency as usize,
+            max_concurrent: 0,
             max_vms: 1000,
             lease_seconds: settings.cron_time_budget + settings.heavy_timeout * 2,
         }
@@ -156,6 +161,8 @@ pub async fn tick<P: Platform>(
     drop(conn);
 
     let mut nodes: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let all_nodes =
+        (limits.max_concurrent > 0).then(|| Arc::new(Semaphore::new(limits.max_concurrent)));
     let mut runs = JoinSet::new();
     for (service_id, node) in candidates {
         let gate = nodes
@@ -170,8 +177,14 @@ pub async fn tick<P: Platform>(
         };
         let platform = platform.clone();
         let limits = limits.clone();
+        let global = all_nodes.clone();
         runs.spawn(async move {
+            // The node's permit first: a VM waiting for its busy node holds no global slot.
             let _permit = gate.acquire_owned().await;
+            let _global = match global {
+                Some(global) => Some(global.acquire_owned().await),
+                None => None,
+            };
             if started.elapsed() >= limits.budget {
                 return Ok(None);
             }
