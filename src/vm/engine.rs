@@ -88,7 +88,7 @@ impl StepContext {
     /// Saves `vm`'s identity and task fields now (not its state), so a crash after a Proxmox
     /// call that started something still finds it on the next tick.
     pub async fn checkpoint(&self, vm: &Vm) -> Result<()> {
-        let mut conn = self.db.conn().await?;
+        let mut conn = self.db.stateless_conn().await?;
         save_fields(&mut conn, vm, &self.owner).await
     }
 }
@@ -146,7 +146,7 @@ pub async fn tick<P: Platform>(
     let placeholders = vec!["?"; working.len()].join(",");
     let mut params: Vec<Value> = working.iter().map(|s| Value::from(*s)).collect();
     params.push(limits.max_vms.into());
-    let mut conn = db.conn().await?;
+    let mut conn = db.stateless_conn().await?;
     let candidates: Vec<(i64, String)> = all(
         &mut conn,
         &format!(
@@ -242,7 +242,7 @@ async fn advance<P: Platform>(
     limits: &Limits,
     tick_started: Instant,
 ) -> Result<Option<Line>> {
-    let mut conn = ctx.db.conn().await?;
+    let mut conn = ctx.db.stateless_conn().await?;
     let claimed = conn
         .exec_iter(
             format!(
@@ -256,9 +256,13 @@ async fn advance<P: Platform>(
     if claimed != 1 {
         return Ok(None);
     }
+    let loaded = load_on(&mut conn, service_id).await;
     drop(conn);
-    let result = run_steps(service_id, platform, ctx, limits, tick_started).await;
-    let mut conn = ctx.db.conn().await?;
+    let result = match loaded {
+        Ok(vm) => run_steps(vm, platform, ctx, limits, tick_started).await,
+        Err(e) => Err(e),
+    };
+    let mut conn = ctx.db.stateless_conn().await?;
     conn.exec_drop(
         format!(
             "UPDATE `{TABLE}` SET vm_lease_owner = '', vm_lease_until = NULL WHERE service_id = ? AND vm_lease_owner = ?"
@@ -270,14 +274,14 @@ async fn advance<P: Platform>(
 }
 
 async fn run_steps<P: Platform>(
-    service_id: i64,
+    mut vm: Vm,
     platform: &P,
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
 ) -> Result<Line> {
+    let service_id = vm.service_id;
     let mut steps_run = 0u32;
-    let mut vm = load(&ctx.db, service_id).await?;
     let first_status = vm.status.clone();
     let kind = steps::next(&vm.status).map(|t| t.kind);
     ctx.events.info(
@@ -301,7 +305,7 @@ async fn run_steps<P: Platform>(
         let step_started = Instant::now();
         let result = platform.run_step(transition.step, &mut vm, ctx).await;
         let elapsed = step_started.elapsed();
-        let mut conn = ctx.db.conn().await?;
+        let mut conn = ctx.db.stateless_conn().await?;
         match result {
             Ok(StepResult::Done) | Ok(StepResult::Skipped) => {
                 let skipped = matches!(result, Ok(StepResult::Skipped));
@@ -415,7 +419,7 @@ async fn run_steps<P: Platform>(
         }
     }
     if RESTING.contains(&vm.status.as_str()) && vm.status != first_status {
-        let mut conn = ctx.db.conn().await?;
+        let mut conn = ctx.db.stateless_conn().await?;
         runlog::finish(&mut conn, &vm, "success", None).await?;
         ctx.events.info(
             Some(service_id),
@@ -449,9 +453,13 @@ type VmRow = (
 
 /// Reads the VM row of `service_id`.
 pub async fn load(db: &Db, service_id: i64) -> Result<Vm> {
-    let mut conn = db.conn().await?;
+    let mut conn = db.stateless_conn().await?;
+    load_on(&mut conn, service_id).await
+}
+
+async fn load_on(conn: &mut mysql_async::Conn, service_id: i64) -> Result<Vm> {
     let row: Option<VmRow> = first(
-        &mut conn,
+        conn,
         &format!(
             "SELECT service_id, vm_id, vm_name, vm_node, vm_status, vm_task_upid, vm_pipeline_data, vm_attempts \
              FROM `{TABLE}` WHERE service_id = ?"
@@ -511,14 +519,26 @@ async fn move_to(
     owner: &str,
     error: Option<&str>,
 ) -> Result<()> {
-    save_fields(conn, vm, owner).await?;
+    // One statement saves the step's fields and moves the state: a round trip less per step.
     let moved = conn
         .exec_iter(
             format!(
-                "UPDATE `{TABLE}` SET vm_status = ?, vm_attempts = 0, vm_last_error = ?, vm_next_attempt_at = NULL \
+                "UPDATE `{TABLE}` SET vm_id = ?, vm_name = ?, vm_node = ?, vm_task_upid = ?, vm_pipeline_data = ?, \
+                 vm_status = ?, vm_attempts = 0, vm_last_error = ?, vm_next_attempt_at = NULL \
                  WHERE service_id = ? AND vm_status = ? AND vm_lease_owner = ?"
             ),
-            (to, error, vm.service_id, transition.from, owner),
+            mysql_async::Params::Positional(vec![
+                vm.vm_id.into(),
+                vm.vm_name.as_str().into(),
+                vm.vm_node.as_str().into(),
+                vm.task_upid.as_str().into(),
+                Value::Object(vm.data.clone()).to_string().into(),
+                to.into(),
+                error.into(),
+                vm.service_id.into(),
+                transition.from.into(),
+                owner.into(),
+            ]),
         )
         .await?
         .affected_rows();
