@@ -295,10 +295,20 @@ async fn reset_cpu_ram(api: &Arc<dyn ProxmoxApi>, fleet: &[(u32, String)], paral
     }
 }
 
-/// Every VM back in `migrated`, with no run log.
+/// Every VM back in `migrated`, in the middle of its deploy: its run open with the steps
+/// before (as cron left it), so the tick adds a step to it.
 fn reset_rows(db: &TestDb) {
     db.value("DELETE FROM puq_proxmox_kvm_vm_runs");
-    db.value("UPDATE puqProxmoxKVM_vm_info SET vm_status = 'migrated', vm_run_id = NULL");
+    db.value(
+        "INSERT INTO puq_proxmox_kvm_vm_runs (service_id, kind, started_at, result, steps) \
+         SELECT service_id, 'deploy', UTC_TIMESTAMP(3), 'running', \
+         '[{\"label\":\"Migrate to the target node\",\"from\":\"set_dns\",\"to\":\"migrated\",\"result\":\"success\",\"duration_ms\":2100}]' \
+         FROM puqProxmoxKVM_vm_info",
+    );
+    db.value(
+        "UPDATE puqProxmoxKVM_vm_info v JOIN puq_proxmox_kvm_vm_runs r ON r.service_id = v.service_id \
+         SET v.vm_status = 'migrated', v.vm_run_id = r.id",
+    );
 }
 
 #[tokio::test]
@@ -384,6 +394,11 @@ async fn a_fleet_tick() {
                 ("2", "2048")
             );
         }
+        assert_eq!(
+            db.value("SELECT COUNT(*) FROM puq_proxmox_kvm_vm_runs WHERE JSON_LENGTH(steps) = 2"),
+            VMS.to_string(),
+            "each open run got its step"
+        );
         assert!(sim.violations().is_empty(), "{:#?}", sim.violations());
         let requests = sim.requests().len();
         runs.push((name, wall, requests));

@@ -3,9 +3,9 @@
 //! Per tick: pick the VMs whose state has a way out and whose retry time has come, claim each
 //! with a lease (one runner per VM across processes and hosts), then run its steps one after
 //! another until the pipeline rests, a step waits for a Proxmox task, a step fails, or the time
-//! budget or step cap is spent. VMs run concurrently, at most `per_node` at once on one
-//! Proxmox node, so a slow node does not hold up the others, and at most `max_concurrent` in
-//! all when that is set.
+//! budget or step cap is spent. VMs run concurrently: at most `per_node` steps at once on one
+//! Proxmox node (the database work around a step does not count), so a slow node does not
+//! hold up the others, and at most `max_concurrent` VMs in all when that is set.
 //!
 //! A step is idempotent and re-attaches to a task it started (its UPID is checkpointed before
 //! it returns); a crash at any point resumes on the next tick. A failed step keeps the state,
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use serde_json::{Map, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::runlog;
@@ -100,7 +100,7 @@ pub struct Limits {
     pub budget: Duration,
     /// Steps per VM per tick (0: no cap). 1 gives the documented step-per-tick behaviour.
     pub max_steps_per_vm: u32,
-    /// VMs worked on at once on one Proxmox node.
+    /// Steps run at once on one Proxmox node.
     pub per_node: usize,
     /// VMs worked on at once in all (0: no cap beyond `per_node`); bounds the database
     /// connections and Proxmox requests one tick holds.
@@ -179,16 +179,25 @@ pub async fn tick<P: Platform>(
         let limits = limits.clone();
         let global = all_nodes.clone();
         runs.spawn(async move {
-            // The node's permit first: a VM waiting for its busy node holds no global slot.
-            let _permit = gate.acquire_owned().await;
             let _global = match global {
                 Some(global) => Some(global.acquire_owned().await),
                 None => None,
             };
+            // The node's permit is taken before the claim (runners share a node's VMs) and
+            // given back as soon as the first step returns (see `run_steps`).
+            let permit = gate.clone().acquire_owned().await.ok();
             if started.elapsed() >= limits.budget {
                 return Ok(None);
             }
-            advance(service_id, platform.as_ref(), &ctx, &limits, started).await
+            advance(
+                service_id,
+                platform.as_ref(),
+                (gate, permit),
+                &ctx,
+                &limits,
+                started,
+            )
+            .await
         });
     }
 
@@ -238,6 +247,7 @@ fn json_to_sql(v: &Value) -> mysql_async::Value {
 async fn advance<P: Platform>(
     service_id: i64,
     platform: &P,
+    node: (Arc<Semaphore>, Option<OwnedSemaphorePermit>),
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
@@ -259,7 +269,7 @@ async fn advance<P: Platform>(
     let loaded = load_on(&mut conn, service_id).await;
     drop(conn);
     let result = match loaded {
-        Ok(vm) => run_steps(vm, platform, ctx, limits, tick_started).await,
+        Ok(vm) => run_steps(vm, platform, node, ctx, limits, tick_started).await,
         Err(e) => Err(e),
     };
     let mut conn = ctx.db.stateless_conn().await?;
@@ -270,16 +280,20 @@ async fn advance<P: Platform>(
         (service_id, &ctx.owner),
     )
     .await?;
-    result.map(Some)
+    result
 }
 
+/// Runs `vm`'s steps, holding `node`'s permit only while a step runs (`node.1`: the permit
+/// taken for the claim, used for the first step).
 async fn run_steps<P: Platform>(
     mut vm: Vm,
     platform: &P,
+    node: (Arc<Semaphore>, Option<OwnedSemaphorePermit>),
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
-) -> Result<Line> {
+) -> Result<Option<Line>> {
+    let (gate, mut held) = node;
     let service_id = vm.service_id;
     let mut steps_run = 0u32;
     let first_status = vm.status.clone();
@@ -295,15 +309,26 @@ async fn run_steps<P: Platform>(
         ),
     );
     while let Some(transition) = steps::next(&vm.status) {
-        if steps_run > 0
-            && (tick_started.elapsed() >= limits.budget
-                || (limits.max_steps_per_vm > 0 && steps_run >= limits.max_steps_per_vm))
-        {
+        if limits.max_steps_per_vm > 0 && steps_run >= limits.max_steps_per_vm {
             break;
         }
+        // The node's permit covers the claim and each step (its Proxmox calls), not the
+        // database work after a step (state, run log, release): that overlaps the steps of
+        // other VMs on the node, so a tick of many VMs is bound by Proxmox, not the database.
+        let permit = match held.take() {
+            Some(permit) => Some(permit),
+            None => {
+                let permit = gate.clone().acquire_owned().await.ok();
+                if tick_started.elapsed() >= limits.budget {
+                    break;
+                }
+                permit
+            }
+        };
         steps_run += 1;
         let step_started = Instant::now();
         let result = platform.run_step(transition.step, &mut vm, ctx).await;
+        drop(permit);
         let elapsed = step_started.elapsed();
         let mut conn = ctx.db.stateless_conn().await?;
         match result {
@@ -374,13 +399,13 @@ async fn run_steps<P: Platform>(
                         transition.label, transition.from
                     ),
                 );
-                return Ok(Line {
+                return Ok(Some(Line {
                     text: format!(
                         "sid:{service_id} action:{} result:{status}",
                         transition.kind.as_str()
                     ),
                     failed: true,
-                });
+                }));
             }
             Err(err) => {
                 vm.attempts += 1;
@@ -407,14 +432,14 @@ async fn run_steps<P: Platform>(
                         transition.label, transition.from, transition.to, vm.attempts
                     ),
                 );
-                return Ok(Line {
+                return Ok(Some(Line {
                     text: format!(
                         "sid:{service_id} action:{} result:error at {}",
                         transition.kind.as_str(),
                         vm.status
                     ),
                     failed: true,
-                });
+                }));
             }
         }
     }
@@ -430,14 +455,17 @@ async fn run_steps<P: Platform>(
             ),
         );
     }
-    Ok(Line {
+    if steps_run == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Line {
         text: format!(
             "sid:{service_id} action:{} result:{}",
             kind.map_or("none", |k| k.as_str()),
             vm.status
         ),
         failed: false,
-    })
+    }))
 }
 
 type VmRow = (
