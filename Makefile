@@ -69,9 +69,9 @@ bench-ipam: build
 bench-dns:
 	cargo test --no-default-features --test dns_bench -- --ignored --nocapture --test-threads=1
 
-## bench-deploy: time to ready for one VM (several steps per tick against one), and one cron tick of 1,000 VMs on 10 nodes (per-node limit against one at a time), 20 ms per request
+## bench-deploy: time to ready for one VM (several steps per tick against one), and one cron tick of 1,000 VMs on 10 nodes (per-node limit against one at a time), 20 ms per request; optimised build, as cron runs
 bench-deploy:
-	cargo test --no-default-features --test deploy_bench -- --ignored --nocapture --test-threads=1
+	cargo test --release --no-default-features --test deploy_bench -- --ignored --nocapture --test-threads=1
 
 clean:
 	cargo clean

@@ -11,6 +11,9 @@
 //!    the same work with one VM at a time, and against the bound set by the per-node limit and
 //!    the latency.
 //!
+//! `make bench-deploy` builds it optimised (`--release`), as cron runs in production; the
+//! debug build spends several times the CPU per step.
+//!
 //! Prints figures; asserts only that the work was done (states in the database, CPU and RAM
 //! in the simulator, no request refused by the schema).
 
