@@ -7,7 +7,7 @@ PHP       ?= php
 PHPUNIT   ?= /usr/bin/phpunit
 export PUQ_EXTENSION := $(EXT)
 
-.PHONY: build demo test lint test-rust test-php sim-pve test-browser stubs check-stubs bench-startup bench-vm-list bench-ipam bench-dns clean
+.PHONY: build demo test lint test-rust test-php sim-pve test-browser stubs check-stubs bench-startup bench-vm-list bench-ipam bench-dns bench-deploy clean
 
 ## build: the extension, target/release/libpuq_proxmox_kvm.so
 build:
@@ -68,6 +68,10 @@ bench-ipam: build
 ## bench-dns: DNS resync of 68 addresses against PowerDNS and the Cloudflare simulator, against one request per record
 bench-dns:
 	cargo test --no-default-features --test dns_bench -- --ignored --nocapture --test-threads=1
+
+## bench-deploy: time to ready for one VM (several steps per tick against one), and one cron tick of 1,000 VMs on 10 nodes (per-node limit against one at a time), 20 ms per request; optimised build, as cron runs
+bench-deploy:
+	cargo test --release --no-default-features --test deploy_bench -- --ignored --nocapture --test-threads=1
 
 clean:
 	cargo clean

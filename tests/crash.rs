@@ -98,6 +98,7 @@ impl World {
             per_node: 4,
             max_vms: 10,
             lease_seconds: 120,
+            max_concurrent: 0,
         };
         let mut crashes = 0;
         for _ in 0..200 {

@@ -130,6 +130,7 @@ async fn an_order_becomes_a_running_vm_with_the_product_configuration() {
         per_node: 4,
         max_vms: 100,
         lease_seconds: 120,
+        max_concurrent: 0,
     };
     let (events, mut rx) = Events::channel();
 
@@ -266,6 +267,7 @@ async fn a_clone_whose_checkpoint_was_lost_is_reattached_not_repeated() {
         per_node: 4,
         max_vms: 100,
         lease_seconds: 120,
+        max_concurrent: 0,
     };
     quiet_tick(&kvm, &platform, &settings, &limits).await;
     assert_eq!(
@@ -339,6 +341,7 @@ async fn a_clone_moves_to_the_target_node_after_the_clone() {
         per_node: 4,
         max_vms: 100,
         lease_seconds: 120,
+        max_concurrent: 0,
     };
     for _ in 0..10 {
         if db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42") == "ready"
@@ -405,6 +408,7 @@ async fn tick_until(db: &TestDb, kvm: &Kvm, platform: &Arc<LivePlatform>, status
         per_node: 4,
         max_vms: 100,
         lease_seconds: 120,
+        max_concurrent: 0,
     };
     for _ in 0..12 {
         if db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42") == status {
@@ -540,6 +544,7 @@ async fn a_refused_delete_waits_for_an_admin_with_the_addresses_kept() {
         per_node: 4,
         max_vms: 100,
         lease_seconds: 120,
+        max_concurrent: 0,
     };
     engine::tick(
         kvm.db(),

@@ -748,6 +748,25 @@ async fn faults_become_clear_errors() {
         Some(0)
     );
 
+    // Durations per task type: a clone runs for what its type says, a start for the default.
+    sim.set_task_duration("qmclone", Duration::from_millis(500));
+    let request = CloneRequest {
+        newid: vmid(102),
+        ..request
+    };
+    let clone = api.clone_vm("pve1", vmid(9000), &request).await.unwrap();
+    let start = api.start("pve1", vmid(101)).await.unwrap();
+    assert!(start.to_string().contains(":qmstart:"), "{start}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        api.task_result(&start).await.unwrap().is_some(),
+        "the start took the default 50 ms"
+    );
+    assert_eq!(api.task_state(&clone).await.unwrap(), TaskState::Running);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(api.task_result(&clone).await.unwrap().is_some());
+    sim.set_task_duration("qmclone", Duration::from_millis(50));
+
     // Checked before sending: nothing reaches the server.
     let before = sim.requests().len();
     let err = api.vm_status("bad node", vmid(101)).await.unwrap_err();

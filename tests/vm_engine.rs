@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,6 +27,9 @@ struct FakePlatform {
     fail: Mutex<HashMap<(i64, Step), u32>>,
     halt: Mutex<Vec<(i64, Step)>>,
     delay: Duration,
+    /// Steps running now, and the most ever at once.
+    running: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 impl FakePlatform {
@@ -47,9 +51,12 @@ impl Platform for FakePlatform {
         ctx: &StepContext,
     ) -> Result<StepResult, Error> {
         self.calls.lock().unwrap().push((vm.service_id, step));
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
+        self.running.fetch_sub(1, Ordering::SeqCst);
         if let Some(left) = self.fail.lock().unwrap().get_mut(&(vm.service_id, step)) {
             if *left > 0 {
                 *left -= 1;
@@ -85,6 +92,7 @@ fn limits(max_steps: u32) -> Limits {
         budget: Duration::from_secs(30),
         max_steps_per_vm: max_steps,
         per_node: 4,
+        max_concurrent: 0,
         max_vms: 1000,
         lease_seconds: 120,
     }
@@ -346,4 +354,41 @@ fn the_run_log_keeps_the_last_fifty_runs() {
         db.value("SELECT COUNT(*) FROM puq_proxmox_kvm_vm_runs WHERE service_id = 5"),
         "50"
     );
+}
+
+#[test]
+fn concurrency_is_capped_per_node_and_in_all() {
+    let db = activated();
+    let values: Vec<String> = (1..=12)
+        .map(|id| format!("({id}, 'creation', 'vm-{id}', 'pve{}')", id % 2))
+        .collect();
+    db.value(&format!(
+        "INSERT INTO puqProxmoxKVM_vm_info (service_id, vm_status, vm_name, vm_node) VALUES {}",
+        values.join(",")
+    ));
+    // (per node, in all, most steps at once): two nodes of six VMs each.
+    for (per_node, max_concurrent, peak) in [(4, 0, 8), (4, 3, 3), (4, 1, 1), (2, 8, 4), (1, 0, 2)]
+    {
+        db.value("UPDATE puqProxmoxKVM_vm_info SET vm_status = 'creation'");
+        let platform = Arc::new(FakePlatform {
+            delay: Duration::from_millis(40),
+            ..FakePlatform::default()
+        });
+        let limits = Limits {
+            per_node,
+            max_concurrent,
+            ..limits(1)
+        };
+        let out = tick(&db, &platform, &limits);
+        assert_eq!((out.processed, out.errors), (12, 0), "{:?}", out.details);
+        assert_eq!(
+            platform.peak.load(Ordering::SeqCst),
+            peak,
+            "per node {per_node}, in all {max_concurrent}"
+        );
+        assert_eq!(
+            db.value("SELECT COUNT(*) FROM puqProxmoxKVM_vm_info WHERE vm_status = 'set_ip'"),
+            "12"
+        );
+    }
 }

@@ -192,6 +192,22 @@ impl Db {
         &self.config
     }
 
+    /// A connection for statements that leave no session state behind (no `SET`, user
+    /// variables, temporary tables or `GET_LOCK`; any transaction committed or rolled back).
+    ///
+    /// It goes back to the pool without `COM_RESET_CONNECTION`, so it keeps its prepared
+    /// statements: the next user saves the reset and init round trips and a prepare per
+    /// statement. The cron pipeline takes several connections per VM and step, where this
+    /// is most of the database cost.
+    ///
+    /// # Errors
+    /// As [`Db::conn`].
+    pub async fn stateless_conn(&self) -> Result<Conn> {
+        let mut conn = self.conn().await?;
+        conn.reset_connection(false);
+        Ok(conn)
+    }
+
     /// A connection from the pool.
     ///
     /// # Errors

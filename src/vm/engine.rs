@@ -3,8 +3,9 @@
 //! Per tick: pick the VMs whose state has a way out and whose retry time has come, claim each
 //! with a lease (one runner per VM across processes and hosts), then run its steps one after
 //! another until the pipeline rests, a step waits for a Proxmox task, a step fails, or the time
-//! budget or step cap is spent. VMs run concurrently, at most `per_node` at once on one
-//! Proxmox node, so a slow node does not hold up the others.
+//! budget or step cap is spent. VMs run concurrently: at most `per_node` steps at once on one
+//! Proxmox node (the database work around a step does not count), so a slow node does not
+//! hold up the others, and at most `max_concurrent` VMs in all when that is set.
 //!
 //! A step is idempotent and re-attaches to a task it started (its UPID is checkpointed before
 //! it returns); a crash at any point resumes on the next tick. A failed step keeps the state,
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use serde_json::{Map, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::runlog;
@@ -87,7 +88,7 @@ impl StepContext {
     /// Saves `vm`'s identity and task fields now (not its state), so a crash after a Proxmox
     /// call that started something still finds it on the next tick.
     pub async fn checkpoint(&self, vm: &Vm) -> Result<()> {
-        let mut conn = self.db.conn().await?;
+        let mut conn = self.db.stateless_conn().await?;
         save_fields(&mut conn, vm, &self.owner).await
     }
 }
@@ -99,8 +100,11 @@ pub struct Limits {
     pub budget: Duration,
     /// Steps per VM per tick (0: no cap). 1 gives the documented step-per-tick behaviour.
     pub max_steps_per_vm: u32,
-    /// VMs worked on at once on one Proxmox node.
+    /// Steps run at once on one Proxmox node.
     pub per_node: usize,
+    /// VMs worked on at once in all (0: no cap beyond `per_node`); bounds the database
+    /// connections and Proxmox requests one tick holds.
+    pub max_concurrent: usize,
     /// VMs picked per tick.
     pub max_vms: u32,
     /// How long a claim on a VM lasts if its runner dies.
@@ -114,6 +118,7 @@ impl Limits {
             budget: Duration::from_secs(u64::from(settings.cron_time_budget)),
             max_steps_per_vm: settings.cron_max_steps,
             per_node: settings.cron_node_concurrency as usize,
+            max_concurrent: 0,
             max_vms: 1000,
             lease_seconds: settings.cron_time_budget + settings.heavy_timeout * 2,
         }
@@ -141,7 +146,7 @@ pub async fn tick<P: Platform>(
     let placeholders = vec!["?"; working.len()].join(",");
     let mut params: Vec<Value> = working.iter().map(|s| Value::from(*s)).collect();
     params.push(limits.max_vms.into());
-    let mut conn = db.conn().await?;
+    let mut conn = db.stateless_conn().await?;
     let candidates: Vec<(i64, String)> = all(
         &mut conn,
         &format!(
@@ -156,6 +161,8 @@ pub async fn tick<P: Platform>(
     drop(conn);
 
     let mut nodes: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let all_nodes =
+        (limits.max_concurrent > 0).then(|| Arc::new(Semaphore::new(limits.max_concurrent)));
     let mut runs = JoinSet::new();
     for (service_id, node) in candidates {
         let gate = nodes
@@ -170,12 +177,27 @@ pub async fn tick<P: Platform>(
         };
         let platform = platform.clone();
         let limits = limits.clone();
+        let global = all_nodes.clone();
         runs.spawn(async move {
-            let _permit = gate.acquire_owned().await;
+            let _global = match global {
+                Some(global) => Some(global.acquire_owned().await),
+                None => None,
+            };
+            // The node's permit is taken before the claim (runners share a node's VMs) and
+            // given back as soon as the first step returns (see `run_steps`).
+            let permit = gate.clone().acquire_owned().await.ok();
             if started.elapsed() >= limits.budget {
                 return Ok(None);
             }
-            advance(service_id, platform.as_ref(), &ctx, &limits, started).await
+            advance(
+                service_id,
+                platform.as_ref(),
+                (gate, permit),
+                &ctx,
+                &limits,
+                started,
+            )
+            .await
         });
     }
 
@@ -225,11 +247,12 @@ fn json_to_sql(v: &Value) -> mysql_async::Value {
 async fn advance<P: Platform>(
     service_id: i64,
     platform: &P,
+    node: (Arc<Semaphore>, Option<OwnedSemaphorePermit>),
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
 ) -> Result<Option<Line>> {
-    let mut conn = ctx.db.conn().await?;
+    let mut conn = ctx.db.stateless_conn().await?;
     let claimed = conn
         .exec_iter(
             format!(
@@ -243,9 +266,13 @@ async fn advance<P: Platform>(
     if claimed != 1 {
         return Ok(None);
     }
+    let loaded = load_on(&mut conn, service_id).await;
     drop(conn);
-    let result = run_steps(service_id, platform, ctx, limits, tick_started).await;
-    let mut conn = ctx.db.conn().await?;
+    let result = match loaded {
+        Ok(vm) => run_steps(vm, platform, node, ctx, limits, tick_started).await,
+        Err(e) => Err(e),
+    };
+    let mut conn = ctx.db.stateless_conn().await?;
     conn.exec_drop(
         format!(
             "UPDATE `{TABLE}` SET vm_lease_owner = '', vm_lease_until = NULL WHERE service_id = ? AND vm_lease_owner = ?"
@@ -253,18 +280,22 @@ async fn advance<P: Platform>(
         (service_id, &ctx.owner),
     )
     .await?;
-    result.map(Some)
+    result
 }
 
+/// Runs `vm`'s steps, holding `node`'s permit only while a step runs (`node.1`: the permit
+/// taken for the claim, used for the first step).
 async fn run_steps<P: Platform>(
-    service_id: i64,
+    mut vm: Vm,
     platform: &P,
+    node: (Arc<Semaphore>, Option<OwnedSemaphorePermit>),
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
-) -> Result<Line> {
+) -> Result<Option<Line>> {
+    let (gate, mut held) = node;
+    let service_id = vm.service_id;
     let mut steps_run = 0u32;
-    let mut vm = load(&ctx.db, service_id).await?;
     let first_status = vm.status.clone();
     let kind = steps::next(&vm.status).map(|t| t.kind);
     ctx.events.info(
@@ -278,17 +309,28 @@ async fn run_steps<P: Platform>(
         ),
     );
     while let Some(transition) = steps::next(&vm.status) {
-        if steps_run > 0
-            && (tick_started.elapsed() >= limits.budget
-                || (limits.max_steps_per_vm > 0 && steps_run >= limits.max_steps_per_vm))
-        {
+        if limits.max_steps_per_vm > 0 && steps_run >= limits.max_steps_per_vm {
             break;
         }
+        // The node's permit covers the claim and each step (its Proxmox calls), not the
+        // database work after a step (state, run log, release): that overlaps the steps of
+        // other VMs on the node, so a tick of many VMs is bound by Proxmox, not the database.
+        let permit = match held.take() {
+            Some(permit) => Some(permit),
+            None => {
+                let permit = gate.clone().acquire_owned().await.ok();
+                if tick_started.elapsed() >= limits.budget {
+                    break;
+                }
+                permit
+            }
+        };
         steps_run += 1;
         let step_started = Instant::now();
         let result = platform.run_step(transition.step, &mut vm, ctx).await;
+        drop(permit);
         let elapsed = step_started.elapsed();
-        let mut conn = ctx.db.conn().await?;
+        let mut conn = ctx.db.stateless_conn().await?;
         match result {
             Ok(StepResult::Done) | Ok(StepResult::Skipped) => {
                 let skipped = matches!(result, Ok(StepResult::Skipped));
@@ -357,13 +399,13 @@ async fn run_steps<P: Platform>(
                         transition.label, transition.from
                     ),
                 );
-                return Ok(Line {
+                return Ok(Some(Line {
                     text: format!(
                         "sid:{service_id} action:{} result:{status}",
                         transition.kind.as_str()
                     ),
                     failed: true,
-                });
+                }));
             }
             Err(err) => {
                 vm.attempts += 1;
@@ -390,19 +432,19 @@ async fn run_steps<P: Platform>(
                         transition.label, transition.from, transition.to, vm.attempts
                     ),
                 );
-                return Ok(Line {
+                return Ok(Some(Line {
                     text: format!(
                         "sid:{service_id} action:{} result:error at {}",
                         transition.kind.as_str(),
                         vm.status
                     ),
                     failed: true,
-                });
+                }));
             }
         }
     }
     if RESTING.contains(&vm.status.as_str()) && vm.status != first_status {
-        let mut conn = ctx.db.conn().await?;
+        let mut conn = ctx.db.stateless_conn().await?;
         runlog::finish(&mut conn, &vm, "success", None).await?;
         ctx.events.info(
             Some(service_id),
@@ -413,14 +455,17 @@ async fn run_steps<P: Platform>(
             ),
         );
     }
-    Ok(Line {
+    if steps_run == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Line {
         text: format!(
             "sid:{service_id} action:{} result:{}",
             kind.map_or("none", |k| k.as_str()),
             vm.status
         ),
         failed: false,
-    })
+    }))
 }
 
 type VmRow = (
@@ -436,9 +481,13 @@ type VmRow = (
 
 /// Reads the VM row of `service_id`.
 pub async fn load(db: &Db, service_id: i64) -> Result<Vm> {
-    let mut conn = db.conn().await?;
+    let mut conn = db.stateless_conn().await?;
+    load_on(&mut conn, service_id).await
+}
+
+async fn load_on(conn: &mut mysql_async::Conn, service_id: i64) -> Result<Vm> {
     let row: Option<VmRow> = first(
-        &mut conn,
+        conn,
         &format!(
             "SELECT service_id, vm_id, vm_name, vm_node, vm_status, vm_task_upid, vm_pipeline_data, vm_attempts \
              FROM `{TABLE}` WHERE service_id = ?"
@@ -498,14 +547,26 @@ async fn move_to(
     owner: &str,
     error: Option<&str>,
 ) -> Result<()> {
-    save_fields(conn, vm, owner).await?;
+    // One statement saves the step's fields and moves the state: a round trip less per step.
     let moved = conn
         .exec_iter(
             format!(
-                "UPDATE `{TABLE}` SET vm_status = ?, vm_attempts = 0, vm_last_error = ?, vm_next_attempt_at = NULL \
+                "UPDATE `{TABLE}` SET vm_id = ?, vm_name = ?, vm_node = ?, vm_task_upid = ?, vm_pipeline_data = ?, \
+                 vm_status = ?, vm_attempts = 0, vm_last_error = ?, vm_next_attempt_at = NULL \
                  WHERE service_id = ? AND vm_status = ? AND vm_lease_owner = ?"
             ),
-            (to, error, vm.service_id, transition.from, owner),
+            mysql_async::Params::Positional(vec![
+                vm.vm_id.into(),
+                vm.vm_name.as_str().into(),
+                vm.vm_node.as_str().into(),
+                vm.task_upid.as_str().into(),
+                Value::Object(vm.data.clone()).to_string().into(),
+                to.into(),
+                error.into(),
+                vm.service_id.into(),
+                transition.from.into(),
+                owner.into(),
+            ]),
         )
         .await?
         .affected_rows();

@@ -88,7 +88,7 @@ impl LivePlatform {
     }
 
     async fn service(&self, service_id: i64) -> Result<Service> {
-        let mut conn = self.kvm.db().conn().await?;
+        let mut conn = self.kvm.db().stateless_conn().await?;
         let row: Option<(i64, i64)> = first(
             &mut conn,
             "SELECT server, userid FROM tblhosting WHERE id = ?",

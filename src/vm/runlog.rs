@@ -21,20 +21,25 @@ const VMS: &str = "puqProxmoxKVM_vm_info";
 /// Runs kept per VM.
 pub const KEEP: u32 = 50;
 
-async fn open_run(conn: &mut Conn, vm: &Vm, transition: &Transition) -> Result<u64> {
-    let open: Option<(u64, String)> = first(
+/// The VM's open run for `transition` (opening one if needed): its id and steps so far.
+async fn open_run(
+    conn: &mut Conn,
+    vm: &Vm,
+    transition: &Transition,
+) -> Result<(u64, Option<String>)> {
+    let open: Option<(u64, String, Option<String>)> = first(
         conn,
         &format!(
-            "SELECT r.id, r.kind FROM `{VMS}` v JOIN `{RUNS}` r ON r.id = v.vm_run_id \
+            "SELECT r.id, r.kind, r.steps FROM `{VMS}` v JOIN `{RUNS}` r ON r.id = v.vm_run_id \
              WHERE v.service_id = ? AND r.finished_at IS NULL"
         ),
         (vm.service_id,),
     )
     .await?;
-    if let Some((id, kind)) = open {
+    if let Some((id, kind, steps)) = open {
         // A reinstall continues as a deploy within the same run.
         if kind == transition.kind.as_str() || kind == "reinstall" {
-            return Ok(id);
+            return Ok((id, steps));
         }
         finish_id(conn, id, "error", Some("superseded by another action")).await?;
     }
@@ -59,7 +64,8 @@ async fn open_run(conn: &mut Conn, vm: &Vm, transition: &Transition) -> Result<u
         (vm.service_id, vm.service_id),
     )
     .await?;
-    Ok(id)
+    // A new run starts with no steps.
+    Ok((id, None))
 }
 
 /// Adds a step to the VM's open run (opening one if needed).
@@ -70,13 +76,7 @@ pub async fn record(
     result: &str,
     duration: Duration,
 ) -> Result<()> {
-    let id = open_run(conn, vm, transition).await?;
-    let steps: Option<String> = first(
-        conn,
-        &format!("SELECT steps FROM `{RUNS}` WHERE id = ?"),
-        (id,),
-    )
-    .await?;
+    let (id, steps) = open_run(conn, vm, transition).await?;
     let mut steps: Vec<Value> = steps
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod pdns;
+pub mod pve;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};

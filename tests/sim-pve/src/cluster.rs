@@ -175,6 +175,8 @@ pub struct Cluster {
     vms: BTreeMap<u32, Vm>,
     tasks: Vec<Task>,
     task_duration: Duration,
+    /// Task type => duration, overriding `task_duration`.
+    pub task_durations: BTreeMap<String, Duration>,
     next_pid: u32,
     /// Ticket => CSRF token.
     pub tickets: BTreeMap<String, String>,
@@ -379,6 +381,7 @@ impl Cluster {
             vms: BTreeMap::new(),
             tasks: Vec::new(),
             task_duration: options.task_duration,
+            task_durations: options.task_durations.clone(),
             next_pid: 0x1000,
             tickets: BTreeMap::new(),
             privileges: BTreeMap::from([(
@@ -515,7 +518,11 @@ impl Cluster {
             .position(|(k, _)| k.is_empty() || k == kind)
             .and_then(|i| faults.failing_tasks.remove(i))
             .map(|(_, status)| status);
-        let duration = faults.slow_tasks.pop_front().unwrap_or(self.task_duration);
+        let duration = faults
+            .slow_tasks
+            .pop_front()
+            .or_else(|| self.task_durations.get(kind).copied())
+            .unwrap_or(self.task_duration);
         let mut log = vec![format!("starting task {kind} for {id}")];
         let exitstatus = match &failure {
             Some(status) => {

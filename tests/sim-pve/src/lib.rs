@@ -64,8 +64,11 @@ pub struct SimOptions {
     pub nodes: Vec<NodeSpec>,
     pub templates: Vec<TemplateSpec>,
     pub credentials: Credentials,
-    /// How long a task runs before it stops.
+    /// How long a task runs before it stops, unless `task_durations` names its type.
     pub task_duration: Duration,
+    /// Task type (`qmclone`, `qmstart`, `qmigrate`, ...) => how long such a task runs, for
+    /// realistic timings (a clone takes seconds, a start one).
+    pub task_durations: BTreeMap<String, Duration>,
 }
 
 impl Default for SimOptions {
@@ -93,6 +96,7 @@ impl Default for SimOptions {
             }],
             credentials: Credentials::default(),
             task_duration: Duration::from_millis(50),
+            task_durations: BTreeMap::new(),
         }
     }
 }
@@ -281,8 +285,15 @@ impl Sim {
     }
 
     /// Tasks started from now on run this long (unless a slow task is queued).
-    pub fn set_task_duration(&self, duration: Duration) {
+    pub fn set_default_task_duration(&self, duration: Duration) {
         lock(&self.shared.state).set_task_duration(duration);
+    }
+
+    /// Tasks of `task_type` (`qmclone`, ...) started from now on run for `duration`.
+    pub fn set_task_duration(&self, task_type: &str, duration: Duration) {
+        lock(&self.shared.state)
+            .task_durations
+            .insert(task_type.to_string(), duration);
     }
 
     /// Every request waits `latency` first.

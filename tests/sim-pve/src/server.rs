@@ -482,7 +482,7 @@ fn control_api(sim: &Sim, method: &Method, what: &str, body: &Bytes) -> Response
             Value::Null
         }
         ("POST", "task-duration") => {
-            sim.set_task_duration(std::time::Duration::from_millis(number("ms")));
+            sim.set_default_task_duration(std::time::Duration::from_millis(number("ms")));
             Value::Null
         }
         ("POST", "latency") => {
