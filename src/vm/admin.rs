@@ -573,34 +573,53 @@ pub async fn terminate(db: &Db, service_id: i64) -> Result<bool> {
     }
 }
 
-/// ChangePackage: queues the change-package pipeline of a ready VM (or one already queued).
-///
-/// # Errors
-/// [`Error::Conflict`] when the VM is in another pipeline or removed.
-pub async fn queue_change_package(db: &Db, service_id: i64) -> Result<()> {
+/// Moves the VM to `status` (a queued pipeline) when it is in one of `from`; otherwise says
+/// why not (`refusal` gets the current state).
+async fn queue(
+    db: &Db,
+    service_id: i64,
+    status: &str,
+    from: &[&str],
+    refusal: impl Fn(&str) -> String,
+) -> Result<()> {
     let mut conn = db.conn().await?;
+    let allowed = vec!["?"; from.len()].join(", ");
+    let mut params: Vec<SqlValue> = vec![status.into(), service_id.into()];
+    params.extend(from.iter().map(|s| SqlValue::from(*s)));
     let queued = conn
         .exec_iter(
-            format!("UPDATE `{VMS}` SET vm_status = 'change_package', vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ? AND vm_status IN ('ready', 'change_package')"),
-            (service_id,),
+            format!(
+                "UPDATE `{VMS}` SET vm_status = ?, vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, \
+                 vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ? AND vm_status IN ({allowed})"
+            ),
+            params,
         )
         .await?
         .affected_rows();
     if queued == 1 {
         return Ok(());
     }
-    let status: Option<String> = first(
+    let current: Option<String> = first(
         &mut conn,
         &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
         (service_id,),
     )
     .await?;
-    Err(match status {
+    Err(match current {
         None => Error::NotFound(format!("service {service_id} has no VM record")),
-        Some(status) => Error::Conflict(format!(
-            "the VM is in {status}; a package change runs on a ready VM - wait for it to finish, then change the package again"
-        )),
+        Some(current) => Error::Conflict(refusal(&current)),
     })
+}
+
+/// ChangePackage: queues the change-package pipeline of a ready VM (or one already queued).
+///
+/// # Errors
+/// [`Error::Conflict`] when the VM is in another pipeline or removed.
+pub async fn queue_change_package(db: &Db, service_id: i64) -> Result<()> {
+    queue(db, service_id, "change_package", &["ready", "change_package"], |s| {
+        format!("the VM is in {s}; a package change runs on a ready VM - wait for it to finish, then change the package again")
+    })
+    .await
 }
 
 /// Reinstall: queues the removal of the old VM and a new deploy from `set_ip` (addresses,
@@ -609,29 +628,10 @@ pub async fn queue_change_package(db: &Db, service_id: i64) -> Result<()> {
 /// # Errors
 /// [`Error::Conflict`] when the VM is not ready.
 pub async fn queue_reinstall(db: &Db, service_id: i64) -> Result<()> {
-    let mut conn = db.conn().await?;
-    let queued = conn
-        .exec_iter(
-            format!("UPDATE `{VMS}` SET vm_status = 'reinstall', vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ? AND vm_status = 'ready'"),
-            (service_id,),
-        )
-        .await?
-        .affected_rows();
-    if queued == 1 {
-        return Ok(());
-    }
-    let status: Option<String> = first(
-        &mut conn,
-        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
-        (service_id,),
-    )
-    .await?;
-    Err(match status {
-        None => Error::NotFound(format!("service {service_id} has no VM record")),
-        Some(status) => Error::Conflict(format!(
-            "the VM is in {status}; a reinstall starts from a ready VM"
-        )),
+    queue(db, service_id, "reinstall", &["ready"], |s| {
+        format!("the VM is in {s}; a reinstall starts from a ready VM")
     })
+    .await
 }
 
 /// The Set DNS records button: queues a full DNS resync of a ready VM for cron.
@@ -639,29 +639,10 @@ pub async fn queue_reinstall(db: &Db, service_id: i64) -> Result<()> {
 /// # Errors
 /// [`Error::Conflict`] when the VM is not ready (a pipeline is running or it is removed).
 pub async fn queue_dns_resync(db: &Db, service_id: i64) -> Result<()> {
-    let mut conn = db.conn().await?;
-    let queued = conn
-        .exec_iter(
-            format!("UPDATE `{VMS}` SET vm_status = 'set_dns_records', vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL WHERE service_id = ? AND vm_status = 'ready'"),
-            (service_id,),
-        )
-        .await?
-        .affected_rows();
-    if queued == 1 {
-        return Ok(());
-    }
-    let status: Option<String> = first(
-        &mut conn,
-        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
-        (service_id,),
-    )
-    .await?;
-    Err(match status {
-        None => Error::NotFound(format!("service {service_id} has no VM record")),
-        Some(status) => Error::Conflict(format!(
-            "the VM is in {status}; Set DNS records runs on a ready VM - wait for it or reset it to ready"
-        )),
+    queue(db, service_id, "set_dns_records", &["ready"], |s| {
+        format!("the VM is in {s}; Set DNS records runs on a ready VM - wait for it or reset it to ready")
     })
+    .await
 }
 
 /// Switches a VM to one of the re-runnable states and lets cron pick it up at once.
