@@ -79,6 +79,14 @@ impl LivePlatform {
         })
     }
 
+    /// Whether `config` carries this installation's stamp for `service_id`: the check before
+    /// any step destroys or adopts a VM.
+    fn stamped(&self, config: &VmConfig, service_id: i64) -> bool {
+        config
+            .get("description")
+            .is_some_and(|d| d.contains(&self.stamp(service_id)))
+    }
+
     /// The ownership stamp written into a VM's description.
     pub fn stamp(&self, service_id: i64) -> String {
         format!(
@@ -384,10 +392,7 @@ impl LivePlatform {
             if let Some(existing) = vms.iter().find(|v| v.vmid == id) {
                 let node = existing.node.clone().unwrap_or_default();
                 let config = api.vm_config(&node, Vmid::new(u64::from(id))?).await?;
-                if config
-                    .get("description")
-                    .is_some_and(|d| d.contains(&self.stamp(vm.service_id)))
-                {
+                if self.stamped(&config, vm.service_id) {
                     vm.vm_node = node;
                     if config.get("lock") == Some("clone") {
                         return Ok(StepResult::Waiting("clone still running".into()));
@@ -499,9 +504,7 @@ impl LivePlatform {
             return Ok(false);
         };
         let config = api.vm_config(&node, Vmid::new(u64::from(vmid))?).await?;
-        let ours = config
-            .get("description")
-            .is_some_and(|d| d.contains(&self.stamp(vm.service_id)));
+        let ours = self.stamped(&config, vm.service_id);
         if ours {
             vm.vm_node = node;
         }
@@ -983,10 +986,7 @@ impl LivePlatform {
         };
         vm.vm_node = found.node.clone().unwrap_or_else(|| vm.vm_node.clone());
         let config = api.vm_config(&vm.vm_node, vmid).await?;
-        if !config
-            .get("description")
-            .is_some_and(|d| d.contains(&self.stamp(vm.service_id)))
-        {
+        if !self.stamped(&config, vm.service_id) {
             return Ok(StepResult::Halt {
                 status: "error_terminate",
                 reason: format!(
@@ -1079,10 +1079,7 @@ impl LivePlatform {
         };
         vm.vm_node = found.node.clone().unwrap_or_else(|| vm.vm_node.clone());
         let config = api.vm_config(&vm.vm_node, vmid).await?;
-        if !config
-            .get("description")
-            .is_some_and(|d| d.contains(&self.stamp(vm.service_id)))
-        {
+        if !self.stamped(&config, vm.service_id) {
             return Err(Error::Conflict(format!(
                 "VM {id} on {} does not carry this service's ownership stamp - it was not removed; check it on Proxmox",
                 vm.vm_node
@@ -1187,10 +1184,7 @@ impl LivePlatform {
                 let node = found.node.clone().unwrap_or_default();
                 let vmid = Vmid::new(u64::from(id))?;
                 let config = api.vm_config(&node, vmid).await?;
-                if !config
-                    .get("description")
-                    .is_some_and(|d| d.contains(&self.stamp(service_id)))
-                {
+                if !self.stamped(&config, service_id) {
                     return Err(Error::Conflict(format!(
                         "VM {id} on {node} does not carry this service's ownership stamp - nothing was destroyed; check the VM on Proxmox"
                     )));
