@@ -25,6 +25,8 @@ use crate::error::{Error, Result};
 use crate::proxmox::{check_node, check_storage};
 
 const TABLE: &str = "puq_proxmox_kvm_product_settings";
+/// MariaDB: "Table doesn't exist".
+const NO_SUCH_TABLE: u16 = 1146;
 
 /// How a field is entered and checked.
 #[derive(Clone, Copy, Debug)]
@@ -687,15 +689,18 @@ pub fn settings_fields() -> Map<String, Value> {
 /// [`Error::Database`]; [`Error::Validation`] if a stored value was edited into something
 /// invalid.
 pub async fn load_settings(conn: &mut Conn, product_id: u64) -> Result<BTreeMap<String, String>> {
-    let rows: Vec<(String, String)> = if crate::db::table_exists(conn, TABLE).await? {
-        all(
-            conn,
-            &format!("SELECT setting, value FROM {TABLE} WHERE product_id = ?"),
+    // Before the addon's first activation the table does not exist yet: every setting is at
+    // its default. Asked directly (not through information_schema first): one round trip.
+    let rows: Vec<(String, String)> = match conn
+        .exec(
+            format!("SELECT setting, value FROM {TABLE} WHERE product_id = ?"),
             (product_id,),
         )
-        .await?
-    } else {
-        Vec::new()
+        .await
+    {
+        Ok(rows) => rows,
+        Err(mysql_async::Error::Server(e)) if e.code == NO_SUCH_TABLE => Vec::new(),
+        Err(e) => return Err(e.into()),
     };
     let stored: BTreeMap<String, String> = rows.into_iter().collect();
     let mut out = BTreeMap::new();
@@ -889,10 +894,33 @@ pub async fn assigned_options(conn: &mut Conn, service_id: u64) -> Result<Vec<As
 /// [`Error::NotFound`] when the service or its product is missing; [`Error::Validation`]
 /// naming the slot, setting or option that is invalid; [`Error::Database`].
 pub async fn resolve(conn: &mut Conn, service_id: u64) -> Result<ServiceConfig> {
+    Ok(resolve_service(conn, service_id).await?.config)
+}
+
+/// A service as the VM pipeline needs it: its server entry, its client and its configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedService {
+    /// `tblhosting.server`: the Proxmox server entry.
+    pub server_id: i64,
+    /// `tblhosting.userid`.
+    pub client_id: i64,
+    pub config: ServiceConfig,
+}
+
+/// [`resolve`] with the service's server and client, in three queries (the service and its
+/// product, the product's settings, the configurable options): the pipeline calls it once per
+/// VM and tick.
+///
+/// # Errors
+/// As [`resolve`].
+pub async fn resolve_service(conn: &mut Conn, service_id: u64) -> Result<ResolvedService> {
     let columns: Vec<String> = (1..=24).map(|n| format!("p.configoption{n}")).collect();
     let row: Option<Row> = first(
         conn,
-        &format!("SELECT p.id, {} FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid WHERE h.id = ?", columns.join(", ")),
+        &format!(
+            "SELECT h.server, h.userid, p.id, {} FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid WHERE h.id = ?",
+            columns.join(", ")
+        ),
         (service_id,),
     )
     .await?;
@@ -901,11 +929,17 @@ pub async fn resolve(conn: &mut Conn, service_id: u64) -> Result<ServiceConfig> 
             "service {service_id} (or its product) does not exist"
         ))
     })?;
-    let product_id: u64 = row
-        .get_opt::<u64, _>(0)
-        .and_then(|r| r.ok())
+    let number = |i: usize, what: &str| {
+        row.get_opt::<Option<i64>, _>(i)
+            .and_then(|r| r.ok())
+            .ok_or_else(|| Error::Database(format!("service {service_id}: unreadable {what}")))
+    };
+    let server_id = number(0, "server")?.unwrap_or(0);
+    let client_id = number(1, "client id")?.unwrap_or(0);
+    let product_id = number(2, "product id")?
+        .and_then(|id| u64::try_from(id).ok())
         .ok_or_else(|| Error::Database(format!("service {service_id}: unreadable product id")))?;
-    let slots: Vec<String> = (1..=24)
+    let slots: Vec<String> = (3..27)
         .map(|i| {
             row.get_opt::<Option<String>, _>(i)
                 .and_then(|r| r.ok())
@@ -917,11 +951,15 @@ pub async fn resolve(conn: &mut Conn, service_id: u64) -> Result<ServiceConfig> 
     values.extend(load_settings(conn, product_id).await?);
     let options = assigned_options(conn, service_id).await?;
     let overridden = apply_options(&mut values, &options)?;
-    Ok(ServiceConfig {
-        service_id,
-        product_id,
-        values,
-        overridden,
+    Ok(ResolvedService {
+        server_id,
+        client_id,
+        config: ServiceConfig {
+            service_id,
+            product_id,
+            values,
+            overridden,
+        },
     })
 }
 

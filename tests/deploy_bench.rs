@@ -404,7 +404,13 @@ async fn a_fleet_tick() {
         );
         assert!(sim.violations().is_empty(), "{:#?}", sim.violations());
         let requests = sim.requests().len();
-        runs.push((name, wall, requests));
+        let step_ms: f64 = db
+            .value(
+                "SELECT AVG(JSON_EXTRACT(steps, '$[1].duration_ms')) FROM puq_proxmox_kvm_vm_runs",
+            )
+            .parse()
+            .unwrap();
+        runs.push((name, wall, requests, step_ms));
     }
 
     let requests_per_vm = runs[0].2 as f64 / f64::from(VMS);
@@ -415,9 +421,9 @@ async fn a_fleet_tick() {
         LATENCY.as_millis(),
         setup.as_secs_f64()
     );
-    for (name, wall, requests) in &runs {
+    for (name, wall, requests, step_ms) in &runs {
         println!(
-            "  {:<32} {:>8.2} s  {:>5} requests",
+            "  {:<32} {:>8.2} s  {:>5} requests, a step takes {step_ms:.1} ms on average",
             name,
             wall.as_secs_f64(),
             requests

@@ -122,3 +122,24 @@ fn a_service_resolves_to_product_values_overridden_by_its_options() {
         Error::NotFound(_)
     ));
 }
+
+#[test]
+fn before_the_addon_is_activated_a_service_resolves_with_default_settings() {
+    let db = TestDb::whmcs();
+    let kvm = db.kvm();
+    let (pid, sid) = product_and_service(&db, &[(4, "3")]);
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'puq_proxmox_kvm_product_settings'"),
+        "0"
+    );
+    let mut conn = block_on(kvm.db().conn()).unwrap();
+    let service = block_on(product::resolve_service(&mut conn, sid)).unwrap();
+    assert_eq!((service.server_id, service.client_id), (1, 12));
+    assert_eq!(service.config.product_id, pid);
+    assert_eq!(service.config.int("cpu_cores"), 3);
+    assert_eq!(service.config.text("system_disk_mbps_rd"), "0");
+    assert_eq!(
+        block_on(product::resolve(&mut conn, sid)).unwrap(),
+        service.config
+    );
+}

@@ -26,6 +26,8 @@ struct FakePlatform {
     clones_started: Mutex<Vec<i64>>,
     fail: Mutex<HashMap<(i64, Step), u32>>,
     halt: Mutex<Vec<(i64, Step)>>,
+    /// Services whose configuration cannot be read (a product deleted in WHMCS, ...).
+    unreadable: Mutex<Vec<i64>>,
     delay: Duration,
     /// Steps running now, and the most ever at once.
     running: AtomicUsize,
@@ -44,12 +46,26 @@ impl FakePlatform {
 }
 
 impl Platform for FakePlatform {
+    type Service = i64;
+
+    async fn service(&self, vm: &Vm) -> Result<i64, Error> {
+        if self.unreadable.lock().unwrap().contains(&vm.service_id) {
+            return Err(Error::NotFound(format!(
+                "service {} (or its product) does not exist",
+                vm.service_id
+            )));
+        }
+        Ok(vm.service_id)
+    }
+
     async fn run_step(
         &self,
         step: Step,
         vm: &mut Vm,
+        service: &i64,
         ctx: &StepContext,
     ) -> Result<StepResult, Error> {
+        assert_eq!(*service, vm.service_id, "the service read for this VM");
         self.calls.lock().unwrap().push((vm.service_id, step));
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
@@ -259,6 +275,33 @@ fn a_failing_step_backs_off_and_resumes_where_it_stopped() {
         db.value("SELECT result FROM puq_proxmox_kvm_vm_runs WHERE service_id = 7"),
         "success"
     );
+}
+
+#[test]
+fn a_service_that_cannot_be_read_fails_its_next_step_and_is_retried() {
+    let db = activated();
+    add_vms(&db, 8..=8, "migrated");
+    let platform = Arc::new(FakePlatform::default());
+    platform.unreadable.lock().unwrap().push(8);
+
+    let out = tick(&db, &platform, &limits(0));
+    assert_eq!((out.processed, out.errors), (1, 1), "{:?}", out.details);
+    assert_eq!(status(&db, 8), "migrated");
+    assert!(platform.calls.lock().unwrap().is_empty(), "no step ran");
+    assert_eq!(
+        db.value("SELECT CONCAT(vm_attempts, ' ', vm_last_error, ' ', vm_next_attempt_at > UTC_TIMESTAMP(), ' ', vm_lease_owner = '') FROM puqProxmoxKVM_vm_info WHERE service_id = 8"),
+        "1 service 8 (or its product) does not exist 1 1"
+    );
+    assert_eq!(
+        db.value("SELECT CONCAT(result, ' | ', JSON_UNQUOTE(JSON_EXTRACT(steps, '$[0].label')), ' | ', JSON_UNQUOTE(JSON_EXTRACT(steps, '$[0].result'))) FROM puq_proxmox_kvm_vm_runs WHERE service_id = 8"),
+        "error | Set CPU and RAM | error: service 8 (or its product) does not exist"
+    );
+
+    platform.unreadable.lock().unwrap().clear();
+    db.value("UPDATE puqProxmoxKVM_vm_info SET vm_next_attempt_at = UTC_TIMESTAMP() - INTERVAL 1 SECOND WHERE service_id = 8");
+    tick(&db, &platform, &limits(0));
+    assert_eq!(status(&db, 8), "ready");
+    assert_eq!(platform.calls_of(8, Step::SetCpuRam), 1);
 }
 
 #[test]

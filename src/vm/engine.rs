@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use serde_json::{Map, Value};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::runlog;
@@ -66,12 +66,20 @@ pub enum StepResult {
 
 /// What runs the steps: Proxmox, IP pools and DNS in production, a fake in tests.
 pub trait Platform: Send + Sync + 'static {
+    /// What `vm`'s steps need to know about its service (server entry, product
+    /// configuration): read once per VM and tick, before the VM waits for its node.
+    type Service: Send + Sync;
+
+    /// Reads what the steps of `vm` need; a failure counts as a failure of its next step.
+    fn service(&self, vm: &Vm) -> impl Future<Output = Result<Self::Service>> + Send;
+
     /// Runs `step` for `vm` once. Must check the actual state first and skip what is done;
     /// may change `vm` (vm_id, node, upid, data) and save it early with [`StepContext::checkpoint`].
     fn run_step(
         &self,
         step: Step,
         vm: &mut Vm,
+        service: &Self::Service,
         ctx: &StepContext,
     ) -> impl Future<Output = Result<StepResult>> + Send;
 }
@@ -183,21 +191,10 @@ pub async fn tick<P: Platform>(
                 Some(global) => Some(global.acquire_owned().await),
                 None => None,
             };
-            // The node's permit is taken before the claim (runners share a node's VMs) and
-            // given back as soon as the first step returns (see `run_steps`).
-            let permit = gate.clone().acquire_owned().await.ok();
             if started.elapsed() >= limits.budget {
                 return Ok(None);
             }
-            advance(
-                service_id,
-                platform.as_ref(),
-                (gate, permit),
-                &ctx,
-                &limits,
-                started,
-            )
-            .await
+            advance(service_id, platform.as_ref(), gate, &ctx, &limits, started).await
         });
     }
 
@@ -247,7 +244,7 @@ fn json_to_sql(v: &Value) -> mysql_async::Value {
 async fn advance<P: Platform>(
     service_id: i64,
     platform: &P,
-    node: (Arc<Semaphore>, Option<OwnedSemaphorePermit>),
+    node: Arc<Semaphore>,
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
@@ -283,17 +280,18 @@ async fn advance<P: Platform>(
     result
 }
 
-/// Runs `vm`'s steps, holding `node`'s permit only while a step runs (`node.1`: the permit
-/// taken for the claim, used for the first step).
+/// Runs `vm`'s steps, holding `node`'s permit only while a step runs: the claim, the
+/// service's configuration and the database work after each step (state, run log, release)
+/// overlap the steps of other VMs on the node, so a tick of many VMs is bound by Proxmox, not
+/// by the database.
 async fn run_steps<P: Platform>(
     mut vm: Vm,
     platform: &P,
-    node: (Arc<Semaphore>, Option<OwnedSemaphorePermit>),
+    node: Arc<Semaphore>,
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
 ) -> Result<Option<Line>> {
-    let (gate, mut held) = node;
     let service_id = vm.service_id;
     let mut steps_run = 0u32;
     let first_status = vm.status.clone();
@@ -308,28 +306,35 @@ async fn run_steps<P: Platform>(
             vm.status
         ),
     );
+    let mut known: Option<P::Service> = None;
     while let Some(transition) = steps::next(&vm.status) {
         if limits.max_steps_per_vm > 0 && steps_run >= limits.max_steps_per_vm {
             break;
         }
-        // The node's permit covers the claim and each step (its Proxmox calls), not the
-        // database work after a step (state, run log, release): that overlaps the steps of
-        // other VMs on the node, so a tick of many VMs is bound by Proxmox, not the database.
-        let permit = match held.take() {
-            Some(permit) => Some(permit),
-            None => {
-                let permit = gate.clone().acquire_owned().await.ok();
-                if tick_started.elapsed() >= limits.budget {
-                    break;
+        if known.is_none() {
+            let reading = Instant::now();
+            match platform.service(&vm).await {
+                Ok(service) => known = Some(service),
+                Err(err) => {
+                    return fail_step(vm, transition, err, reading.elapsed(), ctx)
+                        .await
+                        .map(Some)
                 }
-                permit
             }
+        }
+        let service = known.as_ref().expect("read above");
+        let (result, elapsed) = {
+            let _permit = node.acquire().await.ok();
+            if tick_started.elapsed() >= limits.budget {
+                break;
+            }
+            steps_run += 1;
+            let step_started = Instant::now();
+            let result = platform
+                .run_step(transition.step, &mut vm, service, ctx)
+                .await;
+            (result, step_started.elapsed())
         };
-        steps_run += 1;
-        let step_started = Instant::now();
-        let result = platform.run_step(transition.step, &mut vm, ctx).await;
-        drop(permit);
-        let elapsed = step_started.elapsed();
         let mut conn = ctx.db.stateless_conn().await?;
         match result {
             Ok(StepResult::Done) | Ok(StepResult::Skipped) => {
@@ -408,38 +413,8 @@ async fn run_steps<P: Platform>(
                 }));
             }
             Err(err) => {
-                vm.attempts += 1;
-                let delay = backoff_seconds(vm.attempts);
-                let message = err.to_string();
-                save_fields(&mut conn, &vm, &ctx.owner).await?;
-                conn.exec_drop(
-                    format!(
-                        "UPDATE `{TABLE}` SET vm_attempts = ?, vm_last_error = ?, vm_next_attempt_at = UTC_TIMESTAMP() + INTERVAL ? SECOND \
-                         WHERE service_id = ? AND vm_lease_owner = ?"
-                    ),
-                    (vm.attempts, &message, delay, service_id, &ctx.owner),
-                )
-                .await?;
-                let label = format!("error: {message}");
-                runlog::record(&mut conn, &vm, transition, &label, elapsed).await?;
-                runlog::fail(&mut conn, &vm, &message).await?;
-                ctx.events.error(
-                    Some(service_id),
-                    transition.kind.as_str(),
-                    format!("service {service_id} step {}", transition.from),
-                    format!(
-                        "  {} ({} -> {}): {label} (attempt {}, retry in {delay} s)",
-                        transition.label, transition.from, transition.to, vm.attempts
-                    ),
-                );
-                return Ok(Some(Line {
-                    text: format!(
-                        "sid:{service_id} action:{} result:error at {}",
-                        transition.kind.as_str(),
-                        vm.status
-                    ),
-                    failed: true,
-                }));
+                drop(conn);
+                return fail_step(vm, transition, err, elapsed, ctx).await.map(Some);
             }
         }
     }
@@ -466,6 +441,51 @@ async fn run_steps<P: Platform>(
         ),
         failed: false,
     }))
+}
+
+/// Records a failed step: the attempt counted, the error kept, the retry time set, the run
+/// marked failed (it stays open: the step is retried then).
+async fn fail_step(
+    mut vm: Vm,
+    transition: &Transition,
+    err: Error,
+    elapsed: Duration,
+    ctx: &StepContext,
+) -> Result<Line> {
+    let service_id = vm.service_id;
+    vm.attempts += 1;
+    let delay = backoff_seconds(vm.attempts);
+    let message = err.to_string();
+    let mut conn = ctx.db.stateless_conn().await?;
+    save_fields(&mut conn, &vm, &ctx.owner).await?;
+    conn.exec_drop(
+        format!(
+            "UPDATE `{TABLE}` SET vm_attempts = ?, vm_last_error = ?, vm_next_attempt_at = UTC_TIMESTAMP() + INTERVAL ? SECOND \
+             WHERE service_id = ? AND vm_lease_owner = ?"
+        ),
+        (vm.attempts, &message, delay, service_id, &ctx.owner),
+    )
+    .await?;
+    let label = format!("error: {message}");
+    runlog::record(&mut conn, &vm, transition, &label, elapsed).await?;
+    runlog::fail(&mut conn, &vm, &message).await?;
+    ctx.events.error(
+        Some(service_id),
+        transition.kind.as_str(),
+        format!("service {service_id} step {}", transition.from),
+        format!(
+            "  {} ({} -> {}): {label} (attempt {}, retry in {delay} s)",
+            transition.label, transition.from, transition.to, vm.attempts
+        ),
+    );
+    Ok(Line {
+        text: format!(
+            "sid:{service_id} action:{} result:error at {}",
+            transition.kind.as_str(),
+            vm.status
+        ),
+        failed: true,
+    })
 }
 
 type VmRow = (

@@ -21,7 +21,7 @@ use crate::dns::providers::ApplyMode;
 use crate::error::{Error, Result};
 use crate::ipam::alloc::{self, Assigned};
 use crate::module::Kvm;
-use crate::product::{self, ServiceConfig};
+use crate::product::{self, ResolvedService, ServiceConfig};
 use crate::proxmox::{
     Client, CloneRequest, ConfigUpdate, DiskLimits, Drive, Endpoint, FirewallOptions, Ip4Config,
     Ip6Config, IpConfig, MigrateRequest, NetDevice, ProxmoxApi, Upid, VmConfig, Vmid,
@@ -52,13 +52,6 @@ pub struct LivePlatform {
     clients: Clients,
     cache: Mutex<HashMap<i64, Arc<dyn ProxmoxApi>>>,
     installation_id: String,
-}
-
-/// What a step needs to know about the service.
-struct Service {
-    server_id: i64,
-    client_id: i64,
-    config: ServiceConfig,
 }
 
 impl LivePlatform {
@@ -95,23 +88,9 @@ impl LivePlatform {
         )
     }
 
-    async fn service(&self, service_id: i64) -> Result<Service> {
+    async fn resolve(&self, service_id: i64) -> Result<ResolvedService> {
         let mut conn = self.kvm.db().stateless_conn().await?;
-        let row: Option<(i64, i64)> = first(
-            &mut conn,
-            "SELECT server, userid FROM tblhosting WHERE id = ?",
-            (service_id,),
-        )
-        .await?;
-        let (server_id, client_id) = row.ok_or_else(|| {
-            Error::NotFound(format!("service {service_id} does not exist in WHMCS"))
-        })?;
-        let config = product::resolve(&mut conn, service_id as u64).await?;
-        Ok(Service {
-            server_id,
-            client_id,
-            config,
-        })
+        product::resolve_service(&mut conn, service_id as u64).await
     }
 
     async fn api(&self, server_id: i64) -> Result<Arc<dyn ProxmoxApi>> {
@@ -244,8 +223,19 @@ fn limits(config: &ServiceConfig, prefix: &str) -> DiskLimits {
 }
 
 impl Platform for LivePlatform {
-    async fn run_step(&self, step: Step, vm: &mut Vm, ctx: &StepContext) -> Result<StepResult> {
-        let service = self.service(vm.service_id).await?;
+    type Service = ResolvedService;
+
+    async fn service(&self, vm: &Vm) -> Result<ResolvedService> {
+        self.resolve(vm.service_id).await
+    }
+
+    async fn run_step(
+        &self,
+        step: Step,
+        vm: &mut Vm,
+        service: &ResolvedService,
+        ctx: &StepContext,
+    ) -> Result<StepResult> {
         match step {
             Step::AllocateAddresses => {
                 let assigned = alloc::allocate(self.kvm.db(), vm.service_id as u32).await?;
@@ -263,10 +253,10 @@ impl Platform for LivePlatform {
                 );
                 Ok(StepResult::Done)
             }
-            Step::Clone => self.clone_vm(&service, vm, ctx).await,
+            Step::Clone => self.clone_vm(service, vm, ctx).await,
             Step::CreateDnsRecords => self.sync_dns(vm, Operation::Create, ctx).await,
             Step::ResyncDns => self.sync_dns(vm, Operation::Replace, ctx).await,
-            Step::Migrate => self.migrate(&service, vm, ctx).await,
+            Step::Migrate => self.migrate(service, vm, ctx).await,
             Step::SetCpuRam | Step::ChangeCpuRam => {
                 let api = self.api(service.server_id).await?;
                 let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
@@ -286,22 +276,22 @@ impl Platform for LivePlatform {
                 Ok(StepResult::Done)
             }
             Step::ResizeSystemDisk | Step::ChangeSystemDiskSize => {
-                self.resize(&service, vm, "system", ctx).await
+                self.resize(service, vm, "system", ctx).await
             }
             Step::LimitSystemDisk | Step::ChangeSystemDiskLimits => {
-                self.limit(&service, vm, "system").await
+                self.limit(service, vm, "system").await
             }
             Step::CreateAdditionalDisk | Step::ChangeAdditionalDisk => {
-                self.create_additional_disk(&service, vm).await
+                self.create_additional_disk(service, vm).await
             }
             Step::ResizeAdditionalDisk | Step::ChangeAdditionalDiskSize => {
-                self.resize(&service, vm, "additional", ctx).await
+                self.resize(service, vm, "additional", ctx).await
             }
             Step::LimitAdditionalDisk | Step::ChangeAdditionalDiskLimits => {
-                self.limit(&service, vm, "additional").await
+                self.limit(service, vm, "additional").await
             }
-            Step::ConfigureNetwork | Step::ChangeNetwork => self.network(&service, vm).await,
-            Step::ConfigureFirewall | Step::ChangeFirewall => self.firewall(&service, vm).await,
+            Step::ConfigureNetwork | Step::ChangeNetwork => self.network(service, vm).await,
+            Step::ConfigureFirewall | Step::ChangeFirewall => self.firewall(service, vm).await,
             Step::UpdateAddresses => {
                 // Grow or shrink to the new counts, keeping the addresses the VM has where it
                 // can; DNS then matches exactly (the IP set follows in the firewall step).
@@ -325,7 +315,7 @@ impl Platform for LivePlatform {
                 ctx.checkpoint(vm).await?;
                 Ok(StepResult::Waiting("stop task running".into()))
             }
-            Step::ConfigureCloudInit => self.cloud_init(&service, vm).await,
+            Step::ConfigureCloudInit => self.cloud_init(service, vm).await,
             Step::Start | Step::StartAfterChange => {
                 let api = self.api(service.server_id).await?;
                 if !vm.task_upid.is_empty() {
@@ -359,8 +349,8 @@ impl Platform for LivePlatform {
                 ctx.events.email(vm.service_id, template);
                 Ok(StepResult::Done)
             }
-            Step::TerminateVm => self.terminate(&service, vm, ctx).await,
-            Step::RemoveOldVm => self.remove_old_vm(&service, vm, ctx).await,
+            Step::TerminateVm => self.terminate(service, vm, ctx).await,
+            Step::RemoveOldVm => self.remove_old_vm(service, vm, ctx).await,
         }
     }
 }
@@ -368,7 +358,7 @@ impl Platform for LivePlatform {
 impl LivePlatform {
     async fn clone_vm(
         &self,
-        service: &Service,
+        service: &ResolvedService,
         vm: &mut Vm,
         ctx: &StepContext,
     ) -> Result<StepResult> {
@@ -567,7 +557,7 @@ impl LivePlatform {
 
     async fn migrate(
         &self,
-        service: &Service,
+        service: &ResolvedService,
         vm: &mut Vm,
         ctx: &StepContext,
     ) -> Result<StepResult> {
@@ -690,7 +680,7 @@ impl LivePlatform {
 
     async fn resize(
         &self,
-        service: &Service,
+        service: &ResolvedService,
         vm: &mut Vm,
         which: &str,
         ctx: &StepContext,
@@ -725,7 +715,12 @@ impl LivePlatform {
         Ok(StepResult::Done)
     }
 
-    async fn limit(&self, service: &Service, vm: &mut Vm, which: &str) -> Result<StepResult> {
+    async fn limit(
+        &self,
+        service: &ResolvedService,
+        vm: &mut Vm,
+        which: &str,
+    ) -> Result<StepResult> {
         let wanted = limits(&service.config, &format!("{which}_disk"));
         let api = self.api(service.server_id).await?;
         let (config, Some(key)) = self.disk(api.as_ref(), vm, which).await? else {
@@ -747,7 +742,11 @@ impl LivePlatform {
         Ok(StepResult::Done)
     }
 
-    async fn create_additional_disk(&self, service: &Service, vm: &mut Vm) -> Result<StepResult> {
+    async fn create_additional_disk(
+        &self,
+        service: &ResolvedService,
+        vm: &mut Vm,
+    ) -> Result<StepResult> {
         let size = service.config.int("additional_disk_gb");
         if size == 0 {
             return Ok(StepResult::Skipped);
@@ -783,7 +782,7 @@ impl LivePlatform {
         Ok(StepResult::Done)
     }
 
-    async fn network(&self, service: &Service, vm: &mut Vm) -> Result<StepResult> {
+    async fn network(&self, service: &ResolvedService, vm: &mut Vm) -> Result<StepResult> {
         let api = self.api(service.server_id).await?;
         let config = api.vm_config(&vm.vm_node, vmid_of(vm)?).await?;
         let assigned = alloc::addresses(self.kvm.db(), vm.service_id as u32).await?;
@@ -840,7 +839,7 @@ impl LivePlatform {
         Ok(StepResult::Done)
     }
 
-    async fn firewall(&self, service: &Service, vm: &mut Vm) -> Result<StepResult> {
+    async fn firewall(&self, service: &ResolvedService, vm: &mut Vm) -> Result<StepResult> {
         let api = self.api(service.server_id).await?;
         let (node, vmid) = (vm.vm_node.clone(), vmid_of(vm)?);
         let on = |key: &str| service.config.on(key);
@@ -888,7 +887,7 @@ impl LivePlatform {
         Ok(StepResult::Done)
     }
 
-    async fn cloud_init(&self, service: &Service, vm: &mut Vm) -> Result<StepResult> {
+    async fn cloud_init(&self, service: &ResolvedService, vm: &mut Vm) -> Result<StepResult> {
         let api = self.api(service.server_id).await?;
         let (node, vmid) = (vm.vm_node.clone(), vmid_of(vm)?);
         let assigned = alloc::addresses(self.kvm.db(), vm.service_id as u32).await?;
@@ -956,7 +955,7 @@ impl LivePlatform {
     /// kept, no automatic retry).
     async fn terminate(
         &self,
-        service: &Service,
+        service: &ResolvedService,
         vm: &mut Vm,
         ctx: &StepContext,
     ) -> Result<StepResult> {
@@ -1062,7 +1061,7 @@ impl LivePlatform {
     /// for the new clone.
     async fn remove_old_vm(
         &self,
-        service: &Service,
+        service: &ResolvedService,
         vm: &mut Vm,
         ctx: &StepContext,
     ) -> Result<StepResult> {
@@ -1162,7 +1161,7 @@ impl LivePlatform {
     /// [`Error::Conflict`] when the VM is ready, or its stamp does not name this service
     /// (nothing is destroyed then); [`Error::Proxmox`] when Proxmox refuses the stop or delete.
     pub async fn redeploy(&self, service_id: i64, timeout: Duration) -> Result<()> {
-        let service = self.service(service_id).await?;
+        let service = self.resolve(service_id).await?;
         let mut conn = self.kvm.db().conn().await?;
         let row: Option<(String, Option<u32>)> = first(
             &mut conn,
@@ -1236,7 +1235,7 @@ impl LivePlatform {
             ("suspend", "Stop the VM")
         };
         let result = async {
-            let service = self.service(service_id).await?;
+            let service = self.resolve(service_id).await?;
             let mut conn = self.kvm.db().conn().await?;
             let row: Option<(Option<u32>, String)> = first(
                 &mut conn,
@@ -1283,7 +1282,7 @@ impl LivePlatform {
     /// Asks Proxmox to stop the VM now (TerminateAccount), best effort: cron's terminate step
     /// checks and finishes the stop either way.
     pub async fn stop_now(&self, service_id: i64) -> Result<()> {
-        let service = self.service(service_id).await?;
+        let service = self.resolve(service_id).await?;
         let mut conn = self.kvm.db().conn().await?;
         let row: Option<(Option<u32>, String)> = first(
             &mut conn,
