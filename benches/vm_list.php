@@ -43,6 +43,8 @@ try {
         'search client name + VM status' => ['search' => 'Last1234', 'vm_status' => 'ready'],
         'filter VM status + sort VM name' => ['vm_status' => 'set_network', 'sort' => 'vm'],
         'page 2000 of all, sort VM status' => ['start' => 50000, 'sort' => 'vm_status'],
+        'page 2000 of all, sort client' => ['start' => 50000, 'sort' => 'client'],
+        'Suspended, sort product, page 100' => ['service_status' => 'Suspended', 'sort' => 'product', 'start' => 2500],
     ];
     $curl = curl_init();
     curl_setopt_array($curl, [CURLOPT_RETURNTRANSFER => true, CURLOPT_COOKIEFILE => '']);

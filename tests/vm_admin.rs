@@ -95,6 +95,25 @@ fn the_list_searches_filters_sorts_and_pages() {
             json!({"sort": "id", "dir": "asc", "start": 1, "length": 2}),
             vec![11, 12],
         ),
+        // Each shape of query: the sorted copy alone, the VM table alone, both joined.
+        (
+            json!({"search": "192.168.130", "sort": "client", "dir": "asc"}),
+            vec![11, 10],
+        ),
+        (json!({"service_status": "Terminated"}), vec![13]),
+        (json!({"sort": "vm", "dir": "asc"}), vec![13, 10, 11, 12]),
+        (
+            json!({"vm_status": "set_network", "search": "poloviy"}),
+            vec![12],
+        ),
+        (
+            json!({"service_status": "Active", "vm_status": "ready", "sort": "vm", "dir": "desc"}),
+            vec![11, 10],
+        ),
+        (
+            json!({"vm_status": "ready", "sort": "client", "dir": "desc"}),
+            vec![10, 11],
+        ),
     ] {
         let p = page(&db, query.clone());
         assert_eq!(ids(&p), expected, "{query}");

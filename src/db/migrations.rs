@@ -308,6 +308,18 @@ pub const MIGRATIONS: &[Migration] = &[
             columns: &[("vm_password_sealed", "text DEFAULT NULL")],
         }],
     },
+    Migration {
+        version: 10,
+        name: "vm list sorted by VM within a VM status",
+        tables: &[],
+        // The VM Management list filtered by VM status and sorted by VM reads a page straight
+        // from this index (the primary key, service_id, breaks ties inside it).
+        steps: &[Step::Index {
+            table: "puqProxmoxKVM_vm_info",
+            name: "vm_status_vm_id",
+            columns: "`vm_status`, `vm_id`",
+        }],
+    },
 ];
 
 /// The newest schema version this build knows.

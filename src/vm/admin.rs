@@ -322,6 +322,25 @@ fn list_row(mut row: mysql_async::Row) -> Result<VmListRow> {
 pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage> {
     list_index::ensure_fresh(db).await?;
     let mut conn = db.conn().await?;
+    // Each query reads only the tables its filters and sort need: the sorted copy (`l`), the
+    // VM table (`v`), or both joined. A count or a deep page over one table walks one index
+    // instead of looking up a row of the other table per VM.
+    let sort = query.sort.sql();
+    let needs_list = query.service_status.is_some() || sort.starts_with("l.");
+    let needs_vms = query.vm_status.is_some() || sort.starts_with("v.");
+    let (from, id) = match (needs_list, needs_vms) {
+        (true, true) => (
+            format!("FROM `{LIST}` l JOIN `{VMS}` v ON v.service_id = l.service_id"),
+            "v",
+        ),
+        (true, false) => (format!("FROM `{LIST}` l"), "l"),
+        (false, _) => (format!("FROM `{VMS}` v"), "v"),
+    };
+    let sort = if query.sort == SortColumn::Id {
+        format!("{id}.service_id")
+    } else {
+        sort.to_string()
+    };
     let mut conditions = Vec::new();
     let mut params: Vec<SqlValue> = Vec::new();
     if let Some(status) = &query.service_status {
@@ -335,21 +354,20 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage> {
     if !query.search.is_empty() {
         let mut matches = format!("SELECT service_id FROM `{TERMS}` WHERE term LIKE ?");
         params.push(prefix(&list_index::normalise_term(&query.search)).into());
-        if let Ok(id) = query.search.trim().trim_start_matches('#').parse::<i64>() {
+        if let Ok(number) = query.search.trim().trim_start_matches('#').parse::<i64>() {
             matches.push_str(&format!(
                 " UNION SELECT ? UNION SELECT service_id FROM `{VMS}` WHERE vm_id = ?"
             ));
-            params.push(id.into());
-            params.push(id.into());
+            params.push(number.into());
+            params.push(number.into());
         }
-        conditions.push(format!("l.service_id IN ({matches})"));
+        conditions.push(format!("{id}.service_id IN ({matches})"));
     }
     let filter = if conditions.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     };
-    let from = format!("FROM `{LIST}` l JOIN `{VMS}` v ON v.service_id = l.service_id");
     let total: u64 = first(&mut conn, &format!("SELECT COUNT(*) FROM `{VMS}`"), ())
         .await?
         .unwrap_or(0);
@@ -372,10 +390,9 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<ListPage> {
         all(
             &mut conn,
             &format!(
-            "SELECT l.service_id {from} {filter} ORDER BY {} {dir}, {}.service_id {dir} LIMIT ?, ?",
-            query.sort.sql(),
+            "SELECT {id}.service_id {from} {filter} ORDER BY {sort} {dir}, {}.service_id {dir} LIMIT ?, ?",
             // The tie-breaker from the same table as the sort column, so one index serves both.
-            if query.sort.sql().starts_with("v.") { "v" } else { "l" }
+            &sort[..1]
         ),
             page_params,
         )
