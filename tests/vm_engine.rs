@@ -360,6 +360,40 @@ fn two_runners_at_once_never_run_a_step_twice() {
 }
 
 #[test]
+fn a_runner_claims_no_more_of_a_nodes_vms_than_it_can_run_next() {
+    let db = activated();
+    add_vms(&db, 1..=12, "migrated");
+    let platform = Arc::new(FakePlatform {
+        delay: Duration::from_millis(300),
+        ..Default::default()
+    });
+    let limits = Limits {
+        per_node: 2,
+        ..limits(1)
+    };
+    let (outcome, held) = block_on(async {
+        let (dba, settings, events) = (db.db(), Settings::default(), Events::none());
+        tokio::join!(
+            engine::tick(&dba, platform.clone(), &settings, &limits, &events),
+            async {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                // (a blocking look from the side: the tick is inside its first steps)
+                db.value("SELECT COUNT(*) FROM puqProxmoxKVM_vm_info WHERE vm_lease_owner <> ''")
+            }
+        )
+    });
+    assert_eq!(
+        held, "4",
+        "2 VMs run a step, 2 are claimed to follow; 8 stay free for another runner"
+    );
+    assert_eq!(outcome.unwrap().processed, 12);
+    assert_eq!(
+        db.value("SELECT COUNT(*) FROM puqProxmoxKVM_vm_info WHERE vm_status = 'set_cpu_ram' AND vm_lease_owner = ''"),
+        "12"
+    );
+}
+
+#[test]
 fn a_halting_step_rests_the_vm_for_an_admin() {
     let db = activated();
     add_vms(&db, 3..=3, "terminate");

@@ -4,7 +4,8 @@
 //! with a lease (one runner per VM across processes and hosts), then run its steps one after
 //! another until the pipeline rests, a step waits for a Proxmox task, a step fails, or the time
 //! budget or step cap is spent. VMs run concurrently: at most `per_node` steps at once on one
-//! Proxmox node (the database work around a step does not count), so a slow node does not
+//! Proxmox node (the database work around a step does not count) and as many of its VMs
+//! claimed to follow them (the others stay free for another runner), so a slow node does not
 //! hold up the others, and at most `max_concurrent` VMs in all when that is set.
 //!
 //! A step is idempotent and re-attaches to a task it started (its UPID is checkpointed before
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use serde_json::{Map, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::runlog;
@@ -168,14 +169,14 @@ pub async fn tick<P: Platform>(
     .await?;
     drop(conn);
 
-    let mut nodes: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let mut nodes: HashMap<String, Node> = HashMap::new();
     let all_nodes =
         (limits.max_concurrent > 0).then(|| Arc::new(Semaphore::new(limits.max_concurrent)));
     let mut runs = JoinSet::new();
     for (service_id, node) in candidates {
-        let gate = nodes
+        let node = nodes
             .entry(node)
-            .or_insert_with(|| Arc::new(Semaphore::new(limits.per_node.max(1))))
+            .or_insert_with(|| Node::new(limits.per_node))
             .clone();
         let ctx = StepContext {
             db: db.clone(),
@@ -191,10 +192,21 @@ pub async fn tick<P: Platform>(
                 Some(global) => Some(global.acquire_owned().await),
                 None => None,
             };
+            // The next VMs of a node are claimed and read while its steps run, but no more of
+            // them than the node runs at once: the rest stay free for another runner.
+            let staged = node.staging.clone().acquire_owned().await.ok();
             if started.elapsed() >= limits.budget {
                 return Ok(None);
             }
-            advance(service_id, platform.as_ref(), gate, &ctx, &limits, started).await
+            advance(
+                service_id,
+                platform.as_ref(),
+                (node.steps, staged),
+                &ctx,
+                &limits,
+                started,
+            )
+            .await
         });
     }
 
@@ -231,6 +243,26 @@ struct Line {
     failed: bool,
 }
 
+/// A Proxmox node's limits within a tick: `steps` running at once, and as many VMs `staging`
+/// (claimed, their row and service read) to follow them.
+#[derive(Clone)]
+struct Node {
+    steps: Arc<Semaphore>,
+    staging: Arc<Semaphore>,
+}
+
+impl Node {
+    fn new(per_node: usize) -> Node {
+        Node {
+            steps: Arc::new(Semaphore::new(per_node.max(1))),
+            staging: Arc::new(Semaphore::new(per_node.max(1))),
+        }
+    }
+}
+
+/// A node's step semaphore, and the staging permit of a VM not yet running a step.
+type NodeTurn = (Arc<Semaphore>, Option<OwnedSemaphorePermit>);
+
 fn json_to_sql(v: &Value) -> mysql_async::Value {
     match v {
         Value::Number(n) => mysql_async::Value::Int(n.as_i64().unwrap_or_default()),
@@ -244,7 +276,7 @@ fn json_to_sql(v: &Value) -> mysql_async::Value {
 async fn advance<P: Platform>(
     service_id: i64,
     platform: &P,
-    node: Arc<Semaphore>,
+    node: NodeTurn,
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
@@ -280,14 +312,14 @@ async fn advance<P: Platform>(
     result
 }
 
-/// Runs `vm`'s steps, holding `node`'s permit only while a step runs: the claim, the
-/// service's configuration and the database work after each step (state, run log, release)
-/// overlap the steps of other VMs on the node, so a tick of many VMs is bound by Proxmox, not
-/// by the database.
+/// Runs `vm`'s steps, holding `node`'s step permit only while a step runs: the claim, the
+/// service's configuration (under the staging permit, given back once the first step starts)
+/// and the database work after each step (state, run log, release) overlap the steps of other
+/// VMs on the node, so a tick of many VMs is bound by Proxmox, not by the database.
 async fn run_steps<P: Platform>(
     mut vm: Vm,
     platform: &P,
-    node: Arc<Semaphore>,
+    node: NodeTurn,
     ctx: &StepContext,
     limits: &Limits,
     tick_started: Instant,
@@ -306,6 +338,7 @@ async fn run_steps<P: Platform>(
             vm.status
         ),
     );
+    let (node, mut staged) = node;
     let mut known: Option<P::Service> = None;
     while let Some(transition) = steps::next(&vm.status) {
         if limits.max_steps_per_vm > 0 && steps_run >= limits.max_steps_per_vm {
@@ -325,6 +358,7 @@ async fn run_steps<P: Platform>(
         let service = known.as_ref().expect("read above");
         let (result, elapsed) = {
             let _permit = node.acquire().await.ok();
+            drop(staged.take());
             if tick_started.elapsed() >= limits.budget {
                 break;
             }
