@@ -26,9 +26,6 @@ pub struct Event {
     pub message: String,
     /// When set, the PHP side writes this to the module log (`logModuleCall`).
     pub module_log: Option<ModuleLog>,
-    /// When set, the PHP side sends this email template for the service
-    /// (`localAPI('SendEmail')`, a WHMCS function that only PHP may call).
-    pub email: Option<String>,
 }
 
 /// An entry for WHMCS's module log. Secrets never go in here.
@@ -75,18 +72,6 @@ impl Events {
             service_id,
             message: message.into(),
             module_log: None,
-            email: None,
-        });
-    }
-
-    /// Asks the PHP side to send email `template` for service `service_id`.
-    pub fn email(&self, service_id: i64, template: &str) {
-        self.send(Event {
-            level: Level::Info,
-            service_id: Some(service_id),
-            message: format!("    email: {template}"),
-            module_log: None,
-            email: Some(template.to_string()),
         });
     }
 
@@ -108,7 +93,6 @@ impl Events {
                 request: request.into(),
                 response: message,
             }),
-            email: None,
         });
     }
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod ipam;
 pub mod module;
 pub mod net;
+pub mod outbox;
 pub mod product;
 pub mod proxmox;
 pub mod runtime;

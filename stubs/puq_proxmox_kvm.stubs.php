@@ -17,6 +17,33 @@ namespace PuqProxmoxKvm {
         public static function availableTasks(): array {}
 
         /**
+         * Claims the emails waiting to be sent ("VM is ready", "Upgrade Email"), oldest first, at
+         * most `$limit` (default 100), for this process for 2 minutes, so a second cron process
+         * does not send them too: each an array with `id`, `service_id`, `template` (the WHMCS
+         * email template's name) and `attempts`. Send each with `localAPI('SendEmail')` and report
+         * the result with `emailSent()`.
+         *
+         * @throws Exception\ValidationException for a limit outside 1-1000
+         *
+         * @param int|null $limit
+         * @return array
+         */
+        public function claimEmails(?int $limit = null): array {}
+
+        /**
+         * Records the result of sending email `$id`: sent when `$error` is null, else one failed
+         * attempt with its reason. Returns true when the email is given up (it failed
+         * `MAX_ATTEMPTS` = 5 times; write the reason to the module log).
+         *
+         * @throws Exception\ValidationException for an id that is not positive
+         *
+         * @param int $id
+         * @param string|null $error
+         * @return bool
+         */
+        public function emailSent(int $id, ?string $error = null): bool {}
+
+        /**
          * The module's Proxmox server entries: server id => the password as WHMCS stores it
          * (encrypted; decrypt each with WHMCS's `decrypt()` and pass them to `run()` as
          * `server_passwords`).
@@ -32,8 +59,8 @@ namespace PuqProxmoxKvm {
          * `$options`: `trigger` (`hook` from WHMCS's AfterCronJob: runs only in hook mode; `cli`),
          * `task`, `force`, `no_lock`, `server_passwords` (server id => the decrypted password of
          * each Proxmox server entry). `$onEvent` receives each line of live output as it happens:
-         * an array with `level`, `service_id`, `message`, `module_log` (an entry to write to
-         * WHMCS's module log, or null) and `email` (a template to send for the service, or null).
+         * an array with `level`, `service_id`, `message` and `module_log` (an entry to write to
+         * WHMCS's module log, or null). Emails the run earned wait in `claimEmails()`.
          *
          * @throws Exception\ValidationException for an unknown task or trigger
          *

@@ -222,19 +222,26 @@ async fn an_order_becomes_a_running_vm_with_the_product_configuration() {
         format!("42-3 {}", state["node"].as_str().unwrap())
     );
 
-    // The run log holds the whole deploy, and the email was asked for once.
+    // The run log holds the whole deploy, and the email is queued once for the PHP side.
     assert_eq!(
         db.value(
             "SELECT CONCAT(kind, ' ', result) FROM puq_proxmox_kvm_vm_runs WHERE service_id = 42"
         ),
         "deploy success"
     );
+    assert_eq!(
+        db.value("SELECT GROUP_CONCAT(CONCAT(template, ' ', run_id = (SELECT MAX(id) FROM puq_proxmox_kvm_vm_runs WHERE service_id = 42 AND kind = 'deploy'), ' ', sent_at IS NULL)) FROM puq_proxmox_kvm_email_outbox WHERE service_id = 42"),
+        "puqProxmoxKVM VM is ready 1 1"
+    );
     drop(events);
-    let mut emails = 0;
+    let mut queued = 0;
     while let Ok(e) = rx.try_recv() {
-        emails += usize::from(e.email.as_deref() == Some("puqProxmoxKVM VM is ready"));
+        queued += usize::from(
+            e.message
+                .contains("email queued: puqProxmoxKVM VM is ready"),
+        );
     }
-    assert_eq!(emails, 1);
+    assert_eq!(queued, 1);
 
     // A further tick leaves a ready VM alone.
     let requests = sim.requests().len();

@@ -320,6 +320,31 @@ pub const MIGRATIONS: &[Migration] = &[
             columns: "`vm_status`, `vm_id`",
         }],
     },
+    Migration {
+        version: 11,
+        name: "email outbox",
+        tables: &["puq_proxmox_kvm_email_outbox"],
+        // One row per email a step earned (see `outbox`): `once` stops a step that runs again
+        // after a crash from queueing it twice; the claim, two cron processes from sending
+        // one email twice.
+        steps: &[Step::Sql(concat!(
+            "CREATE TABLE IF NOT EXISTS `puq_proxmox_kvm_email_outbox` (",
+            "`id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,",
+            "`service_id` int(10) NOT NULL,",
+            "`run_id` bigint(20) unsigned NOT NULL DEFAULT 0,",
+            "`template` varchar(191) NOT NULL,",
+            "`queued_at` datetime NOT NULL,",
+            "`sent_at` datetime DEFAULT NULL,",
+            "`attempts` int(10) unsigned NOT NULL DEFAULT 0,",
+            "`last_error` text DEFAULT NULL,",
+            "`claimed_by` varchar(96) NOT NULL DEFAULT '',",
+            "`claim_until` datetime DEFAULT NULL,",
+            "PRIMARY KEY (`id`),",
+            "UNIQUE KEY `once` (`service_id`, `run_id`, `template`),",
+            "KEY `pending` (`sent_at`, `attempts`)",
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+        ))],
+    },
 ];
 
 /// The newest schema version this build knows.

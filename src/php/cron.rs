@@ -12,6 +12,7 @@ use crate::cron::Task;
 use crate::error::{Error, Result};
 use crate::events::Events;
 use crate::module::Kvm;
+use crate::outbox;
 use crate::runtime::block_on;
 
 /// The module's cron: `$kvm->cron()`.
@@ -108,8 +109,8 @@ impl PhpCron {
     /// `$options`: `trigger` (`hook` from WHMCS's AfterCronJob: runs only in hook mode; `cli`),
     /// `task`, `force`, `no_lock`, `server_passwords` (server id => the decrypted password of
     /// each Proxmox server entry). `$onEvent` receives each line of live output as it happens:
-    /// an array with `level`, `service_id`, `message`, `module_log` (an entry to write to
-    /// WHMCS's module log, or null) and `email` (a template to send for the service, or null).
+    /// an array with `level`, `service_id`, `message` and `module_log` (an entry to write to
+    /// WHMCS's module log, or null). Emails the run earned wait in `claimEmails()`.
     ///
     /// @throws Exception\ValidationException for an unknown task or trigger
     pub fn run(
@@ -137,6 +138,46 @@ impl PhpCron {
             .map(|(id, pw)| (id.to_string(), Value::String(pw)))
             .collect();
         Ok(map_to_array(&map))
+    }
+
+    /// Claims the emails waiting to be sent ("VM is ready", "Upgrade Email"), oldest first, at
+    /// most `$limit` (default 100), for this process for 2 minutes, so a second cron process
+    /// does not send them too: each an array with `id`, `service_id`, `template` (the WHMCS
+    /// email template's name) and `attempts`. Send each with `localAPI('SendEmail')` and report
+    /// the result with `emailSent()`.
+    ///
+    /// @throws Exception\ValidationException for a limit outside 1-1000
+    pub fn claim_emails(&self, limit: Option<i64>) -> PhpResult<Vec<ZBox<ZendHashTable>>> {
+        let limit = match limit {
+            None => 100,
+            Some(n) if (1..=1000).contains(&n) => n as u32,
+            Some(n) => {
+                return Err(Error::validation(
+                    "limit",
+                    format!("must be between 1 and 1000, got {n}"),
+                )
+                .into())
+            }
+        };
+        let owner = crate::cron::lock::owner_id();
+        let emails = block_on(outbox::claim(self.kvm.db(), &owner, limit))?;
+        Ok(emails.iter().map(to_array).collect::<Result<Vec<_>>>()?)
+    }
+
+    /// Records the result of sending email `$id`: sent when `$error` is null, else one failed
+    /// attempt with its reason. Returns true when the email is given up (it failed
+    /// `MAX_ATTEMPTS` = 5 times; write the reason to the module log).
+    ///
+    /// @throws Exception\ValidationException for an id that is not positive
+    pub fn email_sent(&self, id: i64, error: Option<String>) -> PhpResult<bool> {
+        let id = u64::try_from(id).ok().filter(|id| *id > 0).ok_or_else(|| {
+            Error::validation("id", format!("must be a positive email id, got {id}"))
+        })?;
+        Ok(block_on(outbox::report(
+            self.kvm.db(),
+            id,
+            error.as_deref(),
+        ))?)
     }
 
     /// Every available task with its interval, last run, status, duration and lock holder.

@@ -346,7 +346,12 @@ impl Platform for LivePlatform {
                 } else {
                     "puqProxmoxKVM VM is ready"
                 };
-                ctx.events.email(vm.service_id, template);
+                // Queued, not sent: the PHP side sends it after the run, and a cron killed
+                // in between sends it on its next run (see `outbox`).
+                if crate::outbox::queue(&ctx.db, vm.service_id, template).await? {
+                    ctx.events
+                        .info(Some(vm.service_id), format!("    email queued: {template}"));
+                }
                 Ok(StepResult::Done)
             }
             Step::TerminateVm => self.terminate(service, vm, ctx).await,

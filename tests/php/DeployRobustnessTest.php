@@ -177,9 +177,9 @@ final class DeployRobustnessTest extends TestCase
 
     public function testDeploysSurviveFiftyKilledCronRuns(): void
     {
-        // Tasks of 800 ms and 100 ms per request: a kill lands inside a step, between a Proxmox
+        // Tasks of 4 s and 100 ms per request: a kill lands inside a step, between a Proxmox
         // call and its checkpoint, or while a clone runs.
-        $services = $this->deploys(10, ['--task-ms', '800'], true);
+        $services = $this->deploys(10, ['--task-ms', '4000'], true);
         $this->sim->control('latency', ['ms' => 100]);
         $log = tempnam(sys_get_temp_dir(), 'puq-cron-');
         $pdo = $this->whmcs->pdo();
@@ -209,6 +209,10 @@ final class DeployRobustnessTest extends TestCase
             $this->assertContains($this->finish($this->startCron($log)), [0, 1]);
             usleep(500000);
         }
+        // A process killed after it claimed emails holds them until its claim runs out (2 min):
+        // let the claims run out, as the next minute's cron run would find them.
+        $pdo->exec('UPDATE puq_proxmox_kvm_email_outbox SET claim_until = UTC_TIMESTAMP() - INTERVAL 1 SECOND WHERE sent_at IS NULL');
+        $this->assertSame(0, $this->finish($this->startCron($log)));
         $output = (string) file_get_contents($log);
         unlink($log);
         $errors = $pdo->query("SELECT service_id, vm_status, vm_last_error FROM puqProxmoxKVM_vm_info WHERE vm_status <> 'ready'")->fetchAll(PDO::FETCH_ASSOC);
@@ -218,8 +222,16 @@ final class DeployRobustnessTest extends TestCase
         $this->assertDnsMatches($services);
         $starts = array_filter($this->sim->requests(), fn ($r) => $r['method'] === 'POST' && str_ends_with($r['path'], '/status/start') && $r['status'] === 200);
         $this->assertCount(10, $starts, 'each VM started once');
+        // Every service got its "VM is ready" email: queued once however often its step ran,
+        // and sent, though cron died between steps and sends.
+        $this->assertSame(
+            ['queued' => 10, 'services' => 10, 'pending' => 0],
+            array_map('intval', $pdo->query("SELECT COUNT(*) AS queued, COUNT(DISTINCT service_id) AS services, SUM(sent_at IS NULL) AS pending FROM puq_proxmox_kvm_email_outbox WHERE template = 'puqProxmoxKVM VM is ready'")->fetch(PDO::FETCH_ASSOC))
+        );
         $emails = array_filter($this->whmcs->localApiCalls(), fn ($c) => $c['command'] === 'SendEmail');
-        $this->assertGreaterThanOrEqual(10, count($emails), 'every service got its "VM is ready" email');
+        $emailed = array_unique(array_map(fn ($c) => (int) $c['values']['id'], $emails));
+        sort($emailed);
+        $this->assertSame($services, $emailed, 'every service got its "VM is ready" email');
     }
 
     public function testTwoCronProcessesNeverRunAStepTwice(): void

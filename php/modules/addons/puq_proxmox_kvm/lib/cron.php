@@ -39,8 +39,8 @@ function puq_proxmox_kvm_cron_help(): string
 }
 
 /**
- * Prints one line of live output at once, writes its module-log entry and sends its email, if
- * any (WHMCS's localAPI and logModuleCall run only here, on the PHP side).
+ * Prints one line of live output at once and writes its module-log entry, if any (WHMCS's
+ * logModuleCall runs only here, on the PHP side).
  */
 function puq_proxmox_kvm_cron_printer(bool $print): \Closure
 {
@@ -53,13 +53,41 @@ function puq_proxmox_kvm_cron_printer(bool $print): \Closure
             $log = $event['module_log'];
             puq_proxmox_kvm_log($log['action'], $log['request'], $log['response']);
         }
-        if (!empty($event['email']) && function_exists('localAPI')) {
-            $sent = localAPI('SendEmail', ['messagename' => $event['email'], 'id' => (int) $event['service_id']]);
-            if (($sent['result'] ?? '') !== 'success') {
-                puq_proxmox_kvm_log('email', $event['email'] . ' for service ' . $event['service_id'], $sent['message'] ?? 'not sent');
-            }
-        }
     };
+}
+
+/**
+ * Sends the emails the cron's steps earned ("VM is ready", ...) through WHMCS's localAPI, which
+ * runs only on the PHP side, and reports each result; a failure goes to the module log and is
+ * retried on the next run (given up after 5 attempts). Returns how many were sent.
+ */
+function puq_proxmox_kvm_cron_send_emails(bool $print): int
+{
+    if (!function_exists('localAPI')) {
+        return 0;
+    }
+    $cron = puq_proxmox_kvm()->cron();
+    $sent = 0;
+    foreach ($cron->claimEmails() as $email) {
+        $what = $email['template'] . ' for service ' . $email['service_id'];
+        try {
+            $answer = localAPI('SendEmail', ['messagename' => $email['template'], 'id' => (int) $email['service_id']]);
+            $error = ($answer['result'] ?? '') === 'success' ? null : (string) ($answer['message'] ?? 'not sent');
+        } catch (\Throwable $e) {
+            $error = get_class($e) . ': ' . $e->getMessage();
+        }
+        $givenUp = $cron->emailSent((int) $email['id'], $error);
+        if ($error === null) {
+            $sent++;
+        } else {
+            puq_proxmox_kvm_log('email', $what, $error . ($givenUp ? ' (given up after 5 attempts)' : ' (retried on the next cron run)'));
+        }
+        if ($print) {
+            echo '[' . gmdate('H:i:s') . '] email ' . $what . ': ' . ($error === null ? 'sent' : 'not sent - ' . $error), "\n";
+            flush();
+        }
+    }
+    return $sent;
 }
 
 /**
@@ -113,6 +141,7 @@ function puq_proxmox_kvm_cron_cli(array $options): int
             }
             $failed = $failed || $task['status'] === 'error';
         }
+        puq_proxmox_kvm_cron_send_emails(true);
         echo '[' . gmdate('H:i:s') . "] PUQ Proxmox KVM Cron End\n";
         return $failed ? 1 : 0;
     } catch (\Throwable $e) {
@@ -130,6 +159,7 @@ function puq_proxmox_kvm_cron_hook(): void
             ['trigger' => 'hook', 'server_passwords' => puq_proxmox_kvm_server_passwords()],
             puq_proxmox_kvm_cron_printer(false)
         );
+        puq_proxmox_kvm_cron_send_emails(false);
     } catch (\Throwable $e) {
         puq_proxmox_kvm_log('cron hook', '', get_class($e) . ': ' . $e->getMessage());
     }
