@@ -8,14 +8,12 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::TestDb;
+use common::{pve, TestDb};
 use puq_proxmox_kvm::events::Events;
-use puq_proxmox_kvm::http::Trust;
 use puq_proxmox_kvm::module::Kvm;
-use puq_proxmox_kvm::proxmox::{Auth, Client, Endpoint, ProxmoxApi};
 use puq_proxmox_kvm::settings::Settings;
 use puq_proxmox_kvm::vm::{admin, engine, platform};
-use puq_sim_pve::{Credentials, RunningSim, Sim, SimOptions};
+use puq_sim_pve::{RunningSim, SimOptions};
 use serde_json::json;
 
 struct World {
@@ -28,8 +26,7 @@ struct World {
 
 impl World {
     async fn new() -> World {
-        let sim = Sim::with_default_schema(SimOptions::default()).unwrap();
-        let running = sim.serve("127.0.0.1:0", false).await.unwrap();
+        let running = pve::simulator(SimOptions::default()).await;
         let db = TestDb::whmcs();
         let kvm = Kvm::connect(db.config(), Some("k".into())).await.unwrap();
         kvm.activate().await.unwrap();
@@ -50,14 +47,7 @@ impl World {
         db.value(
             "INSERT INTO puqProxmoxKVM_vm_info (service_id, vm_status) VALUES (7, 'creation')",
         );
-        let c = Credentials::default();
-        let endpoint = Endpoint {
-            base_url: running.base_url(),
-            auth: Auth::from_server(&c.token_id, &c.token_secret).unwrap(),
-            trust: Trust::Verified,
-        };
-        let api: Arc<dyn ProxmoxApi> =
-            Arc::new(Client::new(endpoint, Duration::from_secs(5)).unwrap());
+        let api = pve::api(&running);
         let platform = Arc::new(
             platform::LivePlatform::new(kvm.clone(), platform::Clients::Fixed(api))
                 .await

@@ -7,88 +7,28 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::TestDb;
+use common::{pve, TestDb};
 use puq_proxmox_kvm::events::Events;
-use puq_proxmox_kvm::http::Trust;
-use puq_proxmox_kvm::ipam::pools;
 use puq_proxmox_kvm::module::Kvm;
-use puq_proxmox_kvm::proxmox::{Auth, Client, CloneRequest, Endpoint, ProxmoxApi, Vmid};
+use puq_proxmox_kvm::proxmox::{CloneRequest, Vmid};
 use puq_proxmox_kvm::settings::Settings;
 use puq_proxmox_kvm::vm::engine::{self, Limits};
 use puq_proxmox_kvm::vm::platform::{Clients, LivePlatform};
-use puq_sim_pve::{Credentials, RunningSim, Sim, SimOptions};
-use serde_json::json;
+use puq_sim_pve::{RunningSim, SimOptions};
+use pve::api;
 
 async fn simulator() -> RunningSim {
-    let sim = Sim::with_default_schema(SimOptions::default()).expect("apidata.js loads");
-    sim.serve("127.0.0.1:0", false)
-        .await
-        .expect("simulator listens")
+    pve::simulator(SimOptions::default()).await
 }
 
-fn api(running: &RunningSim) -> Arc<dyn ProxmoxApi> {
-    let c = Credentials::default();
-    let endpoint = Endpoint {
-        base_url: running.base_url(),
-        auth: Auth::from_server(&c.token_id, &c.token_secret).unwrap(),
-        trust: Trust::Verified,
-    };
-    Arc::new(Client::new(endpoint, Duration::from_secs(5)).unwrap())
-}
-
-/// A client, a Proxmox server, a product (template 9000, 2 cores, 2 GB, 20 GB system disk,
-/// a 5 GB additional disk with limits, 1 IPv4 + 1 IPv6), its service and the two pools.
+/// The catalog of [`pve::catalog`] and its service 42, in `creation`.
 async fn order(db: &TestDb, kvm: &Kvm) {
     order_on(db, kvm, "auto").await
 }
 
 async fn order_on(db: &TestDb, kvm: &Kvm, target_node: &str) {
-    db.value("SET SESSION sql_mode = ''; INSERT INTO tblclients (id, firstname, lastname) VALUES (3, 'Ada', 'Lovelace')");
-    db.value("SET SESSION sql_mode = ''; INSERT INTO tblservers (id, name, type, hostname) VALUES (1, 'pve-sim', 'puqProxmoxKVM', '127.0.0.1')");
-    let slots = [
-        target_node,
-        "9000",
-        "linked",
-        "2",
-        "2",
-        "500",
-        "{service_id}-{client_id}",
-        "20",
-        "auto",
-        "5",
-        "same",
-        "virtio",
-        "10",
-        "vmbr0",
-        "0",
-        "1",
-        "1",
-        "on",
-        "",
-        "",
-        ".example.net",
-        "0",
-        "0",
-        "admin",
-    ];
-    let columns: Vec<String> = (1..=24).map(|i| format!("configoption{i}")).collect();
-    let values: Vec<String> = slots.iter().map(|v| format!("'{v}'")).collect();
-    db.value(&format!(
-        "SET SESSION sql_mode = ''; INSERT INTO tblproducts (id, type, name, servertype, {}) VALUES (1, 'server', 'VPS', 'puqProxmoxKVM', {})",
-        columns.join(", "),
-        values.join(", ")
-    ));
-    db.value("INSERT INTO puq_proxmox_kvm_product_settings (product_id, setting, value) VALUES (1, 'additional_disk_mbps_rd', '50'), (1, 'additional_disk_iops_wr', '300')");
-    db.value("SET SESSION sql_mode = ''; INSERT INTO tblhosting (id, userid, packageid, server, domainstatus) VALUES (42, 3, 1, 1, 'Active')");
-    for pool in [
-        json!({"server_id": 1, "type": "IPv4", "bridge": "vmbr0", "vlan": 0, "gateway": "192.0.2.1", "mask": 24, "dns1": "192.0.2.53", "dns2": "", "address_start": "192.0.2.10", "address_stop": "192.0.2.20"}),
-        json!({"server_id": 1, "type": "IPv6", "bridge": "vmbr0", "vlan": 0, "gateway": "2001:db8::1", "mask": 64, "dns1": "", "dns2": "", "address_start": "2001:db8::10", "address_stop": "2001:db8::ffff"}),
-    ] {
-        pools::create(kvm.db(), pool.as_object().unwrap())
-            .await
-            .unwrap();
-    }
-    db.value("INSERT INTO puqProxmoxKVM_vm_info (service_id, vm_status) VALUES (42, 'creation')");
+    pve::catalog_on(db, kvm, target_node).await;
+    pve::order(db, 42);
 }
 
 /// One tick without live output.

@@ -40,10 +40,15 @@ pub fn api_at(base_url: String) -> Arc<dyn ProxmoxApi> {
 /// A client (3), a Proxmox server (1), a product (1: template 9000, 2 cores, 2 GB, 20 GB
 /// system disk, a 5 GB additional disk with limits, 1 IPv4 + 1 IPv6) and the two pools.
 pub async fn catalog(db: &TestDb, kvm: &Kvm) {
+    catalog_on(db, kvm, "auto").await
+}
+
+/// [`catalog`] with the product's target node set to `target_node`.
+pub async fn catalog_on(db: &TestDb, kvm: &Kvm, target_node: &str) {
     db.value("SET SESSION sql_mode = ''; INSERT INTO tblclients (id, firstname, lastname) VALUES (3, 'Ada', 'Lovelace')");
     db.value("SET SESSION sql_mode = ''; INSERT INTO tblservers (id, name, type, hostname) VALUES (1, 'pve-sim', 'puqProxmoxKVM', '127.0.0.1')");
     let slots = [
-        "auto",
+        target_node,
         "9000",
         "linked",
         "2",
