@@ -95,7 +95,8 @@ impl World {
             if self.status() == target {
                 return crashes;
             }
-            let cut = Duration::from_millis(self.random_ms(40));
+            // Within a tick's first 15 ms: a deploy is cut off about every other tick.
+            let cut = Duration::from_millis(self.random_ms(15));
             let (settings, events) = (Settings::default(), Events::none());
             let tick = engine::tick(
                 self.kvm.db(),
