@@ -364,7 +364,7 @@ fn a_runner_claims_no_more_of_a_nodes_vms_than_it_can_run_next() {
     let db = activated();
     add_vms(&db, 1..=12, "migrated");
     let platform = Arc::new(FakePlatform {
-        delay: Duration::from_millis(300),
+        delay: Duration::from_millis(500),
         ..Default::default()
     });
     let limits = Limits {
@@ -376,7 +376,7 @@ fn a_runner_claims_no_more_of_a_nodes_vms_than_it_can_run_next() {
         tokio::join!(
             engine::tick(&dba, platform.clone(), &settings, &limits, &events),
             async {
-                tokio::time::sleep(Duration::from_millis(150)).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
                 // (a blocking look from the side: the tick is inside its first steps)
                 db.value("SELECT COUNT(*) FROM puqProxmoxKVM_vm_info WHERE vm_lease_owner <> ''")
             }
