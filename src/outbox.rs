@@ -4,7 +4,8 @@
 //! PHP side sends what is pending after each cron run (WHMCS's `localAPI('SendEmail')` runs
 //! only there) and reports each result back. A cron process killed between the step and the
 //! send loses nothing: the next run sends it. Queueing is keyed on the service, its run and
-//! the template, so a step that runs again after a crash does not queue the email twice.
+//! the template, so a step that runs again after a crash does not queue the email twice. An
+//! email that fails [`MAX_ATTEMPTS`] times is given up, and the VM's log says so.
 
 use mysql_async::prelude::Queryable;
 use serde::Serialize;
@@ -121,13 +122,32 @@ pub async fn report(db: &Db, id: u64, error: Option<&str>) -> Result<bool> {
                 (reason, id),
             )
             .await?;
-            let attempts: Option<u32> = crate::db::first(
+            let row: Option<(i64, String, u32)> = crate::db::first(
                 &mut conn,
-                &format!("SELECT attempts FROM `{TABLE}` WHERE id = ?"),
+                &format!("SELECT service_id, template, attempts FROM `{TABLE}` WHERE id = ?"),
                 (id,),
             )
             .await?;
-            Ok(attempts.is_some_and(|a| a >= MAX_ATTEMPTS))
+            let Some((service_id, template, attempts)) = row else {
+                return Ok(false);
+            };
+            if attempts < MAX_ATTEMPTS {
+                return Ok(false);
+            }
+            // Given up: the VM's log says so (with the red banner in VM Management), also
+            // where module logging is off.
+            crate::vm::runlog::record_action(
+                &mut conn,
+                service_id,
+                "email",
+                &format!("Send the email \"{template}\""),
+                &format!(
+                    "error: {reason} - given up after {MAX_ATTEMPTS} attempts; fix it in WHMCS and send the email from the service's page"
+                ),
+                std::time::Duration::ZERO,
+            )
+            .await?;
+            Ok(true)
         }
     }
 }

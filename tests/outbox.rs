@@ -81,6 +81,16 @@ fn one_process_claims_an_email_and_reports_it() {
     assert!(block_on(outbox::claim(&db.db(), "cron-d", 10))
         .unwrap()
         .is_empty());
+    // The VM's log shows it, with the failure banner.
+    let log = block_on(puq_proxmox_kvm::vm::admin::log(&db.db(), 6)).unwrap();
+    assert_eq!(
+        log.last_failure.as_deref(),
+        Some("email: SMTP down - given up after 5 attempts; fix it in WHMCS and send the email from the service's page")
+    );
+    assert_eq!(
+        log.runs[0].steps[0]["label"],
+        "Send the email \"puqProxmoxKVM VM is ready\""
+    );
     assert_eq!(
         db.value("SELECT GROUP_CONCAT(CONCAT(service_id, ' ', sent_at IS NOT NULL, ' ', attempts, ' ', COALESCE(last_error, '-')) ORDER BY id SEPARATOR ', ') FROM puq_proxmox_kvm_email_outbox"),
         "5 1 0 -, 6 0 5 SMTP down"

@@ -166,7 +166,7 @@ impl PhpCron {
 
     /// Records the result of sending email `$id`: sent when `$error` is null, else one failed
     /// attempt with its reason. Returns true when the email is given up (it failed
-    /// `MAX_ATTEMPTS` = 5 times; write the reason to the module log).
+    /// `MAX_ATTEMPTS` = 5 times: the VM's log records it; write the reason to the module log).
     ///
     /// @throws Exception\ValidationException for an id that is not positive
     pub fn email_sent(&self, id: i64, error: Option<String>) -> PhpResult<bool> {
