@@ -31,6 +31,18 @@ async fn order_on(db: &TestDb, kvm: &Kvm, target_node: &str) {
     pve::order(db, 42);
 }
 
+/// Several steps per tick (`max_steps_per_vm` 0: no cap), 4 per node.
+fn limits(max_steps_per_vm: u32) -> Limits {
+    Limits {
+        budget: Duration::from_secs(30),
+        max_steps_per_vm,
+        per_node: 4,
+        max_vms: 100,
+        lease_seconds: 120,
+        max_concurrent: 0,
+    }
+}
+
 /// One tick without live output.
 async fn quiet_tick(
     kvm: &Kvm,
@@ -64,14 +76,7 @@ async fn an_order_becomes_a_running_vm_with_the_product_configuration() {
             .unwrap(),
     );
     let settings = Settings::default();
-    let limits = Limits {
-        budget: Duration::from_secs(30),
-        max_steps_per_vm: 0,
-        per_node: 4,
-        max_vms: 100,
-        lease_seconds: 120,
-        max_concurrent: 0,
-    };
+    let limits = limits(0);
     let (events, mut rx) = Events::channel();
 
     let mut ticks = 0;
@@ -208,14 +213,7 @@ async fn a_clone_whose_checkpoint_was_lost_is_reattached_not_repeated() {
             .unwrap(),
     );
     let settings = Settings::default();
-    let limits = Limits {
-        budget: Duration::from_secs(30),
-        max_steps_per_vm: 1,
-        per_node: 4,
-        max_vms: 100,
-        lease_seconds: 120,
-        max_concurrent: 0,
-    };
+    let limits = limits(1);
     quiet_tick(&kvm, &platform, &settings, &limits).await;
     assert_eq!(
         db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42"),
@@ -282,30 +280,7 @@ async fn a_clone_moves_to_the_target_node_after_the_clone() {
             .await
             .unwrap(),
     );
-    let limits = Limits {
-        budget: Duration::from_secs(30),
-        max_steps_per_vm: 0,
-        per_node: 4,
-        max_vms: 100,
-        lease_seconds: 120,
-        max_concurrent: 0,
-    };
-    for _ in 0..10 {
-        if db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42") == "ready"
-        {
-            break;
-        }
-        engine::tick(
-            kvm.db(),
-            platform.clone(),
-            &Settings::default(),
-            &limits,
-            &Events::none(),
-        )
-        .await
-        .unwrap();
-        tokio::time::sleep(Duration::from_millis(60)).await;
-    }
+    tick_until(&db, &kvm, &platform, "ready").await;
     let paths: Vec<String> = running
         .sim
         .requests()
@@ -349,27 +324,11 @@ async fn deployed(db: &TestDb, kvm: &Kvm, platform: &Arc<LivePlatform>) -> u32 {
 }
 
 async fn tick_until(db: &TestDb, kvm: &Kvm, platform: &Arc<LivePlatform>, status: &str) {
-    let limits = Limits {
-        budget: Duration::from_secs(30),
-        max_steps_per_vm: 0,
-        per_node: 4,
-        max_vms: 100,
-        lease_seconds: 120,
-        max_concurrent: 0,
-    };
     for _ in 0..12 {
         if db.value("SELECT vm_status FROM puqProxmoxKVM_vm_info WHERE service_id = 42") == status {
             return;
         }
-        engine::tick(
-            kvm.db(),
-            platform.clone(),
-            &Settings::default(),
-            &limits,
-            &Events::none(),
-        )
-        .await
-        .unwrap();
+        quiet_tick(kvm, platform, &Settings::default(), &limits(0)).await;
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
     panic!("service 42 never reached {status}: {}", db.value("SELECT CONCAT(vm_status, ' ', COALESCE(vm_last_error, '')) FROM puqProxmoxKVM_vm_info WHERE service_id = 42"));
@@ -485,23 +444,7 @@ async fn a_refused_delete_waits_for_an_admin_with_the_addresses_kept() {
     );
     // No automatic retry: cron leaves error_terminate alone.
     let before = running.sim.requests().len();
-    let limits = Limits {
-        budget: Duration::from_secs(30),
-        max_steps_per_vm: 0,
-        per_node: 4,
-        max_vms: 100,
-        lease_seconds: 120,
-        max_concurrent: 0,
-    };
-    engine::tick(
-        kvm.db(),
-        platform.clone(),
-        &Settings::default(),
-        &limits,
-        &Events::none(),
-    )
-    .await
-    .unwrap();
+    quiet_tick(&kvm, &platform, &Settings::default(), &limits(0)).await;
     assert_eq!(running.sim.requests().len(), before);
 }
 
