@@ -176,22 +176,7 @@ pub fn zone_matches(zone: &str, name: &str) -> bool {
 /// The reverse name of an address: `192.168.1.10` -> `10.1.168.192.in-addr.arpa`, an IPv6
 /// address -> its 32 nibbles under `ip6.arpa`.
 pub fn reverse_name(ip: IpAddr) -> Fqdn {
-    let name = match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
-        }
-        IpAddr::V6(v6) => {
-            let mut parts = Vec::with_capacity(33);
-            for byte in v6.octets().iter().rev() {
-                parts.push(format!("{:x}", byte & 0x0f));
-                parts.push(format!("{:x}", byte >> 4));
-            }
-            parts.push("ip6.arpa".into());
-            parts.join(".")
-        }
-    };
-    Fqdn(name)
+    Fqdn(crate::net::reverse_name(ip))
 }
 
 #[cfg(test)]

@@ -126,9 +126,9 @@ impl Client {
         let body = response.bytes().await.map_err(|e| Self::transport(&e))?;
         let json: Option<Value> = serde_json::from_slice(&body).ok();
         if status == StatusCode::OK {
-            let json =
+            let mut json =
                 json.ok_or_else(|| ApiError::Decode(format!("{what}: the answer is not JSON")))?;
-            return Ok(json.get("data").cloned().unwrap_or(Value::Null));
+            return Ok(json.get_mut("data").map(Value::take).unwrap_or(Value::Null));
         }
         let message = json
             .as_ref()

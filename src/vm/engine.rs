@@ -151,9 +151,9 @@ pub async fn tick<P: Platform>(
 ) -> Result<TaskOutcome> {
     let started = Instant::now();
     let owner = crate::cron::lock::owner_id();
-    let working: Vec<&str> = steps::TRANSITIONS.iter().map(|t| t.from).collect();
-    let placeholders = vec!["?"; working.len()].join(",");
-    let mut params: Vec<Value> = working.iter().map(|s| Value::from(*s)).collect();
+    let placeholders = vec!["?"; steps::TRANSITIONS.len()].join(",");
+    let mut params: Vec<mysql_async::Value> =
+        steps::TRANSITIONS.iter().map(|t| t.from.into()).collect();
     params.push(limits.max_vms.into());
     let mut conn = db.stateless_conn().await?;
     let candidates: Vec<(i64, String)> = all(
@@ -164,7 +164,7 @@ pub async fn tick<P: Platform>(
              AND (vm_lease_until IS NULL OR vm_lease_until < UTC_TIMESTAMP()) \
              ORDER BY vm_next_attempt_at IS NOT NULL, vm_next_attempt_at, service_id LIMIT ?"
         ),
-        mysql_async::Params::Positional(params.iter().map(json_to_sql).collect()),
+        params,
     )
     .await?;
     drop(conn);
@@ -262,15 +262,6 @@ impl Node {
 
 /// A node's step semaphore, and the staging permit of a VM not yet running a step.
 type NodeTurn = (Arc<Semaphore>, Option<OwnedSemaphorePermit>);
-
-fn json_to_sql(v: &Value) -> mysql_async::Value {
-    match v {
-        Value::Number(n) => mysql_async::Value::Int(n.as_i64().unwrap_or_default()),
-        Value::String(s) => mysql_async::Value::from(s.as_str()),
-        Value::Null => mysql_async::Value::NULL,
-        other => mysql_async::Value::from(other.to_string()),
-    }
-}
 
 /// Claims one VM, runs its steps, releases it. `None` when another runner holds it.
 async fn advance<P: Platform>(

@@ -24,7 +24,7 @@ use crate::module::Kvm;
 use crate::product::{self, ResolvedService, ServiceConfig};
 use crate::proxmox::{
     Client, CloneRequest, ConfigUpdate, DiskLimits, Drive, Endpoint, FirewallOptions, Ip4Config,
-    Ip6Config, IpConfig, MigrateRequest, NetDevice, ProxmoxApi, Upid, VmConfig, Vmid,
+    Ip6Config, IpConfig, MigrateRequest, NetDevice, ProxmoxApi, Purpose, Upid, VmConfig, Vmid,
 };
 use crate::secret::SecretBox;
 
@@ -127,10 +127,7 @@ impl LivePlatform {
                     &access_hash,
                 )?;
                 let settings = self.kvm.settings().await?;
-                Arc::new(Client::new(
-                    endpoint,
-                    Duration::from_secs(u64::from(settings.heavy_timeout)),
-                )?)
+                Arc::new(Client::for_purpose(endpoint, &settings, Purpose::Cron)?)
             }
         };
         self.cache
@@ -166,6 +163,15 @@ async fn poll(api: &dyn ProxmoxApi, vm: &mut Vm) -> Result<Option<()>> {
             Err(e.into())
         }
     }
+}
+
+/// [`poll`] as a step's result: done once the task succeeded, else waiting with `what`
+/// (`"clone task running"`).
+async fn poll_step(api: &dyn ProxmoxApi, vm: &mut Vm, what: &str) -> Result<StepResult> {
+    Ok(match poll(api, vm).await? {
+        Some(()) => StepResult::Done,
+        None => StepResult::Waiting(what.into()),
+    })
 }
 
 /// The key of the system disk: the first disk in the boot order, else `bootdisk`, else the
@@ -319,20 +325,14 @@ impl Platform for LivePlatform {
             Step::Start | Step::StartAfterChange => {
                 let api = self.api(service.server_id).await?;
                 if !vm.task_upid.is_empty() {
-                    return Ok(match poll(api.as_ref(), vm).await? {
-                        Some(()) => StepResult::Done,
-                        None => StepResult::Waiting("start task running".into()),
-                    });
+                    return poll_step(api.as_ref(), vm, "start task running").await;
                 }
                 if api.vm_status(&vm.vm_node, vmid_of(vm)?).await?.running {
                     return Ok(StepResult::Done);
                 }
                 vm.task_upid = api.start(&vm.vm_node, vmid_of(vm)?).await?.to_string();
                 ctx.checkpoint(vm).await?;
-                Ok(match poll(api.as_ref(), vm).await? {
-                    Some(()) => StepResult::Done,
-                    None => StepResult::Waiting("start task running".into()),
-                })
+                poll_step(api.as_ref(), vm, "start task running").await
             }
             Step::VerifyRunning => {
                 let api = self.api(service.server_id).await?;
@@ -369,10 +369,7 @@ impl LivePlatform {
     ) -> Result<StepResult> {
         let api = self.api(service.server_id).await?;
         if !vm.task_upid.is_empty() {
-            return Ok(match poll(api.as_ref(), vm).await? {
-                Some(()) => StepResult::Done,
-                None => StepResult::Waiting("clone task running".into()),
-            });
+            return poll_step(api.as_ref(), vm, "clone task running").await;
         }
         let template = service.config.template_vmid().ok_or_else(|| {
             Error::validation(
@@ -482,10 +479,7 @@ impl LivePlatform {
             Some(vm.service_id),
             format!("    clone {template} -> {candidate} on {template_node}"),
         );
-        Ok(match poll(api.as_ref(), vm).await? {
-            Some(()) => StepResult::Done,
-            None => StepResult::Waiting("clone task running".into()),
-        })
+        poll_step(api.as_ref(), vm, "clone task running").await
     }
 
     /// Whether VM `vmid` carries this service's ownership stamp (`vm.vm_node` follows it).

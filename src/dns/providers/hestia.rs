@@ -139,10 +139,7 @@ impl Hestia {
         let record = name
             .relative_to(&self.zone)
             .ok_or_else(|| format!("{name} is not in zone {}", self.zone))?;
-        let value = match rtype {
-            RecordType::Ptr => format!("{content}."),
-            _ => content.to_string(),
-        };
+        let value = rtype.wire(content);
         self.run(
             "v-add-dns-record",
             &[

@@ -65,6 +65,15 @@ impl RecordType {
                 .unwrap_or_else(|_| c.to_ascii_lowercase()),
         }
     }
+
+    /// The content as zone-file providers (PowerDNS, HestiaCP) take it: a PTR target fully
+    /// qualified with its trailing dot; the inverse of [`RecordType::normalise`].
+    pub fn wire(self, content: &str) -> String {
+        match self {
+            RecordType::Ptr => format!("{content}."),
+            _ => content.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for RecordType {

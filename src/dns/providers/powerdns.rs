@@ -41,13 +41,6 @@ fn zone_id(zone: &ZoneName) -> String {
     out
 }
 
-fn wire_content(rtype: RecordType, content: &str) -> String {
-    match rtype {
-        RecordType::Ptr => format!("{content}."),
-        _ => content.to_string(),
-    }
-}
-
 impl PowerDns {
     pub fn new(client: Client, zone: &DnsZone, counter: RequestCounter) -> PowerDns {
         PowerDns {
@@ -137,7 +130,7 @@ impl PowerDns {
                     let records: Vec<Value> = c
                         .target
                         .iter()
-                        .map(|t| json!({"content": wire_content(c.rtype, t), "disabled": false}))
+                        .map(|t| json!({"content": c.rtype.wire(t), "disabled": false}))
                         .collect();
                     json!({"name": c.name.canonical(), "type": c.rtype.as_str(), "ttl": TTL,
                            "changetype": "REPLACE", "records": records})
