@@ -76,7 +76,14 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn roots() -> RootCertStore {
+/// The trusted roots, read once per process: every client built afterwards shares them.
+fn roots() -> Arc<RootCertStore> {
+    static ROOTS: once_cell::sync::Lazy<Arc<RootCertStore>> =
+        once_cell::sync::Lazy::new(|| Arc::new(load_roots()));
+    ROOTS.clone()
+}
+
+fn load_roots() -> RootCertStore {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

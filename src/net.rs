@@ -27,6 +27,23 @@ impl Family {
         }
     }
 
+    /// The number the pool and allocation tables store: 4 or 6.
+    pub fn code(self) -> u8 {
+        match self {
+            Family::V4 => 4,
+            Family::V6 => 6,
+        }
+    }
+
+    /// The family of a stored [`Family::code`] (6: IPv6, anything else IPv4).
+    pub fn from_code(code: u8) -> Family {
+        if code == 6 {
+            Family::V6
+        } else {
+            Family::V4
+        }
+    }
+
     /// The family of `ip`.
     pub fn of(ip: IpAddr) -> Family {
         match ip {

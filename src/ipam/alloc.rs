@@ -72,7 +72,7 @@ const ALLOC_COLUMNS: &str = "id, ip, family, pool_id, source, bridge, vlan, gate
 fn assigned(row: &AllocRow) -> Assigned {
     let (_, ip, family, pool_id, source, bridge, vlan, gateway, prefix, dns) = row.clone();
     Assigned {
-        family: if family == 6 { Family::V6 } else { Family::V4 },
+        family: Family::from_code(family),
         address: ip,
         bridge,
         vlan,
@@ -251,7 +251,7 @@ async fn ensure(conn: &mut Conn, service_id: u32, exact: bool) -> Result<Vec<Ass
     let mut kept: Vec<AllocRow> = Vec::new();
     let mut dropped: Vec<u64> = Vec::new();
     for row in current {
-        let family = if row.2 == 6 { Family::V6 } else { Family::V4 };
+        let family = Family::from_code(row.2);
         let on_network = needs
             .network
             .as_ref()
@@ -274,11 +274,12 @@ async fn ensure(conn: &mut Conn, service_id: u32, exact: bool) -> Result<Vec<Ass
         needs: &needs,
         list: None,
         held_elsewhere: None,
+        pools: None,
         network: constraint(&needs, &kept),
         new_rows: Vec::new(),
     };
     for family in [Family::V4, Family::V6] {
-        let code = family_code(family);
+        let code = family.code();
         let have = kept.iter().filter(|r| r.2 == code).count() as u32;
         let missing = needs.count(family).saturating_sub(have);
         if missing > 0 {
@@ -307,18 +308,13 @@ async fn ensure(conn: &mut Conn, service_id: u32, exact: bool) -> Result<Vec<Ass
     Ok(list)
 }
 
-pub(crate) fn family_code(f: Family) -> u8 {
-    match f {
-        Family::V4 => 4,
-        Family::V6 => 6,
-    }
-}
-
 /// One service's claims within one transaction.
 struct Claimer<'a> {
     needs: &'a Needs,
     list: Option<Vec<LegacyLine>>,
     held_elsewhere: Option<HashSet<IpAddr>>,
+    /// The server's pools, read (and share-locked) once per transaction, for both families.
+    pools: Option<Vec<StoredPool>>,
     network: Option<(String, u16)>,
     /// The rows claimed so far.
     new_rows: Vec<AllocRow>,
@@ -376,7 +372,10 @@ impl Claimer<'_> {
 
     async fn claim(&mut self, conn: &mut Conn, family: Family, missing: u32) -> Result<()> {
         let mut got = 0;
-        let pools = pools_of_server(conn, self.needs.server_id).await?;
+        let pools = match self.pools.take() {
+            Some(pools) => pools,
+            None => pools_of_server(conn, self.needs.server_id).await?,
+        };
         for pool in pools.iter().filter(|p| p.spec.family == family) {
             while got < missing && self.fits(&pool.spec.bridge, pool.spec.vlan) {
                 if !self.claim_in_pool(conn, pool).await? {
@@ -385,6 +384,7 @@ impl Claimer<'_> {
                 got += 1;
             }
         }
+        self.pools = Some(pools);
         if got < missing && !self.needs.server_list.trim().is_empty() {
             got += self.claim_from_list(conn, family, missing - got).await?;
         }
@@ -586,7 +586,7 @@ pub(super) async fn insert(
             (
                 num_param(net::to_number(ip)),
                 net::display(ip),
-                family_code(Family::of(ip)),
+                Family::of(ip).code(),
                 service_id,
                 server_id,
                 source.pool_id,
@@ -603,7 +603,7 @@ pub(super) async fn insert(
         Ok(()) => Ok(Some((
             conn.last_insert_id().unwrap_or(0),
             net::display(ip),
-            family_code(Family::of(ip)),
+            Family::of(ip).code(),
             source.pool_id,
             source.kind.to_string(),
             source.bridge.as_str().to_string(),

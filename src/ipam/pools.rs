@@ -7,7 +7,6 @@ use mysql_async::Conn;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::alloc::family_code;
 use super::pool::PoolSpec;
 use super::{num_param, transaction};
 use crate::addon::SERVER_MODULE;
@@ -268,7 +267,7 @@ pub async fn update(db: &Db, id: u32, changes: &Map<String, Value>) -> Result<()
             conn,
             "SELECT COUNT(*), MIN(ip) FROM puq_proxmox_kvm_ip_allocations WHERE pool_id = ? \
              AND (address < CAST(? AS DECIMAL(39,0)) OR address > CAST(? AS DECIMAL(39,0)) OR server_id <> ? OR family <> ?)",
-            (id, num_param(start), num_param(stop), spec.server_id, family_code(spec.family)),
+            (id, num_param(start), num_param(stop), spec.server_id, spec.family.code()),
         )
         .await?;
         if let Some((n, Some(ip))) = outside.filter(|(n, _)| *n > 0) {
