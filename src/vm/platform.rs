@@ -174,6 +174,18 @@ async fn poll_step(api: &dyn ProxmoxApi, vm: &mut Vm, what: &str) -> Result<Step
     })
 }
 
+/// The DNS servers of a VM's pools, in order, each once (two pools often share one); what
+/// is not an address is left out.
+fn unique_nameservers<'a>(servers: impl Iterator<Item = &'a str>) -> Vec<IpAddr> {
+    let mut unique: Vec<IpAddr> = Vec::new();
+    for server in servers.filter_map(|d| d.parse().ok()) {
+        if !unique.contains(&server) {
+            unique.push(server);
+        }
+    }
+    unique
+}
+
 /// The key of the system disk: the first disk in the boot order, else `bootdisk`, else the
 /// first data disk.
 pub fn system_disk(config: &VmConfig) -> Option<String> {
@@ -916,11 +928,11 @@ impl LivePlatform {
                 None => None,
             },
         };
-        let nameservers: Vec<IpAddr> = assigned
-            .iter()
-            .flat_map(|a: &Assigned| a.dns.iter())
-            .filter_map(|d| d.parse().ok())
-            .collect();
+        let nameservers = unique_nameservers(
+            assigned
+                .iter()
+                .flat_map(|a: &Assigned| a.dns.iter().map(String::as_str)),
+        );
         let mut update = ConfigUpdate::new().ipconfig(0, &ipconfig)?;
         let user = service.config.text("os_username");
         if !user.is_empty() {
@@ -930,9 +942,7 @@ impl LivePlatform {
             update = update.cipassword(&password);
         }
         if !nameservers.is_empty() {
-            let mut unique = nameservers.clone();
-            unique.dedup();
-            update = update.nameservers(&unique);
+            update = update.nameservers(&nameservers);
         }
         let domain = service
             .config
@@ -1372,6 +1382,22 @@ pub fn vm_name(rule: &str, client_id: i64, service_id: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_dns_server_is_passed_once_in_pool_order() {
+        let servers = [
+            "192.0.2.53",
+            "2001:db8::53",
+            "not an address",
+            "192.0.2.53",
+            "1.1.1.1",
+        ];
+        let unique: Vec<String> = unique_nameservers(servers.into_iter())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(unique, ["192.0.2.53", "2001:db8::53", "1.1.1.1"]);
+    }
 
     #[test]
     fn vm_names_follow_the_rule() {
