@@ -482,13 +482,13 @@ async fn fail_step(
     let delay = backoff_seconds(vm.attempts);
     let message = err.to_string();
     let mut conn = ctx.db.stateless_conn().await?;
-    save_fields(&mut conn, &vm, &ctx.owner).await?;
-    conn.exec_drop(
-        format!(
-            "UPDATE `{TABLE}` SET vm_attempts = ?, vm_last_error = ?, vm_next_attempt_at = UTC_TIMESTAMP() + INTERVAL ? SECOND \
-             WHERE service_id = ? AND vm_lease_owner = ?"
-        ),
-        (vm.attempts, &message, delay, service_id, &ctx.owner),
+    update_vm(
+        &mut conn,
+        &vm,
+        &ctx.owner,
+        ", vm_attempts = ?, vm_last_error = ?, vm_next_attempt_at = UTC_TIMESTAMP() + INTERVAL ? SECOND",
+        vec![vm.attempts.into(), message.as_str().into(), delay.into()],
+        None,
     )
     .await?;
     let label = format!("error: {message}");
@@ -562,28 +562,53 @@ async fn load_on(conn: &mut mysql_async::Conn, service_id: i64) -> Result<Vm> {
     })
 }
 
+/// Saves `vm`'s identity, task and scratch fields with `set` (more `, column = ...`
+/// assignments taking `values`), if the VM is still `owner`'s and `also` (a further
+/// condition and its value) holds; returns the rows changed.
+async fn update_vm(
+    conn: &mut mysql_async::Conn,
+    vm: &Vm,
+    owner: &str,
+    set: &str,
+    values: Vec<mysql_async::Value>,
+    also: Option<(&str, mysql_async::Value)>,
+) -> Result<u64> {
+    let mut params: Vec<mysql_async::Value> = vec![
+        vm.vm_id.into(),
+        vm.vm_name.as_str().into(),
+        vm.vm_node.as_str().into(),
+        vm.task_upid.as_str().into(),
+        Value::Object(vm.data.clone()).to_string().into(),
+    ];
+    params.extend(values);
+    params.push(vm.service_id.into());
+    params.push(owner.into());
+    let condition = match also {
+        Some((condition, value)) => {
+            params.push(value);
+            condition
+        }
+        None => "",
+    };
+    Ok(conn
+        .exec_iter(
+            format!(
+                "UPDATE `{TABLE}` SET vm_id = ?, vm_name = ?, vm_node = ?, vm_task_upid = ?, vm_pipeline_data = ?{set} \
+                 WHERE service_id = ? AND vm_lease_owner = ?{condition}"
+            ),
+            mysql_async::Params::Positional(params),
+        )
+        .await?
+        .affected_rows())
+}
+
 async fn save_fields(conn: &mut mysql_async::Conn, vm: &Vm, owner: &str) -> Result<()> {
-    conn.exec_drop(
-        format!(
-            "UPDATE `{TABLE}` SET vm_id = ?, vm_name = ?, vm_node = ?, vm_task_upid = ?, vm_pipeline_data = ? \
-             WHERE service_id = ? AND vm_lease_owner = ?"
-        ),
-        (
-            vm.vm_id,
-            &vm.vm_name,
-            &vm.vm_node,
-            &vm.task_upid,
-            Value::Object(vm.data.clone()).to_string(),
-            vm.service_id,
-            owner,
-        ),
-    )
-    .await?;
+    update_vm(conn, vm, owner, "", Vec::new(), None).await?;
     Ok(())
 }
 
 /// Moves `vm` to `to`, only if it is still in `transition.from` and still ours (an admin's
-/// reset in the meantime wins).
+/// reset in the meantime wins). One statement saves the step's fields and moves the state.
 async fn move_to(
     conn: &mut mysql_async::Conn,
     vm: &mut Vm,
@@ -592,39 +617,24 @@ async fn move_to(
     owner: &str,
     error: Option<&str>,
 ) -> Result<()> {
-    // One statement saves the step's fields and moves the state: a round trip less per step.
-    let moved = conn
-        .exec_iter(
-            format!(
-                "UPDATE `{TABLE}` SET vm_id = ?, vm_name = ?, vm_node = ?, vm_task_upid = ?, vm_pipeline_data = ?, \
-                 vm_status = ?, vm_attempts = 0, vm_last_error = ?, vm_next_attempt_at = NULL \
-                 WHERE service_id = ? AND vm_status = ? AND vm_lease_owner = ?"
-            ),
-            mysql_async::Params::Positional(vec![
-                vm.vm_id.into(),
-                vm.vm_name.as_str().into(),
-                vm.vm_node.as_str().into(),
-                vm.task_upid.as_str().into(),
-                Value::Object(vm.data.clone()).to_string().into(),
-                to.into(),
-                error.into(),
-                vm.service_id.into(),
-                transition.from.into(),
-                owner.into(),
-            ]),
-        )
-        .await?
-        .affected_rows();
+    if crate::vm::steps::next(to).map(|t| t.kind) != Some(transition.kind) {
+        // Leaving this pipeline: its scratch state is spent.
+        vm.data.clear();
+    }
+    let moved = update_vm(
+        conn,
+        vm,
+        owner,
+        ", vm_status = ?, vm_attempts = 0, vm_last_error = ?, vm_next_attempt_at = NULL",
+        vec![to.into(), error.into()],
+        Some((" AND vm_status = ?", transition.from.into())),
+    )
+    .await?;
     if moved != 1 {
         return Err(Error::Conflict(format!(
             "service {} changed state while its step ran - left as it is",
             vm.service_id
         )));
-    }
-    if crate::vm::steps::next(to).map(|t| t.kind) != Some(transition.kind) {
-        // Leaving this pipeline: its scratch state is spent.
-        vm.data.clear();
-        save_fields(conn, vm, owner).await?;
     }
     vm.status = to.to_string();
     Ok(())
