@@ -449,14 +449,8 @@ pub struct VmLog {
 /// The run history of `service_id`.
 pub async fn log(db: &Db, service_id: i64) -> Result<VmLog> {
     let mut conn = db.conn().await?;
-    let status: Option<String> = first(
-        &mut conn,
-        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
-        (service_id,),
-    )
-    .await?;
-    let vm_status =
-        status.ok_or_else(|| Error::NotFound(format!("service {service_id} has no VM record")))?;
+    let status: Option<String> = vm_status(&mut conn, service_id).await?;
+    let vm_status = status.ok_or_else(|| super::no_vm_record(service_id))?;
     type RunRow = (
         u64,
         String,
@@ -541,12 +535,7 @@ pub async fn create(db: &Db, key: Option<&str>, service_id: i64, password: &str)
         .await?
         .affected_rows();
     if inserted == 0 {
-        let status: Option<String> = first(
-            &mut conn,
-            &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
-            (service_id,),
-        )
-        .await?;
+        let status: Option<String> = vm_status(&mut conn, service_id).await?;
         return Err(Error::Conflict(format!(
             "service {service_id} already has a VM (status {}); use Redeploy or Reset in VM Management instead of creating it again",
             status.unwrap_or_default()
@@ -556,17 +545,16 @@ pub async fn create(db: &Db, key: Option<&str>, service_id: i64, password: &str)
     list_index::sync(db, Some(service_id)).await.map(|_| ())
 }
 
+/// What queueing a pipeline resets: the attempts, the error and retry time, the task and the
+/// scratch state of the one before.
+const REQUEUE: &str = "vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, vm_task_upid = '', vm_pipeline_data = NULL";
+
 /// TerminateAccount: queues the terminate pipeline (cron stops the VM, removes backups, DNS
 /// and the VM, and releases the addresses). A service with no VM record only has its
 /// addresses released. Returns whether a VM was queued.
 pub async fn terminate(db: &Db, service_id: i64) -> Result<bool> {
     let mut conn = db.conn().await?;
-    let status: Option<String> = first(
-        &mut conn,
-        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
-        (service_id,),
-    )
-    .await?;
+    let status: Option<String> = vm_status(&mut conn, service_id).await?;
     match status.as_deref() {
         None => {
             drop(conn);
@@ -577,8 +565,7 @@ pub async fn terminate(db: &Db, service_id: i64) -> Result<bool> {
         Some(_) => {
             conn.exec_drop(
                 format!(
-                    "UPDATE `{VMS}` SET vm_status = 'terminate', vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, \
-                     vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ?"
+                    "UPDATE `{VMS}` SET vm_status = 'terminate', {REQUEUE} WHERE service_id = ?"
                 ),
                 (service_id,),
             )
@@ -606,8 +593,7 @@ async fn queue(
     let queued = conn
         .exec_iter(
             format!(
-                "UPDATE `{VMS}` SET vm_status = ?, vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, \
-                 vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ? AND vm_status IN ({allowed})"
+                "UPDATE `{VMS}` SET vm_status = ?, {REQUEUE} WHERE service_id = ? AND vm_status IN ({allowed})"
             ),
             params,
         )
@@ -616,14 +602,9 @@ async fn queue(
     if queued == 1 {
         return Ok(());
     }
-    let current: Option<String> = first(
-        &mut conn,
-        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
-        (service_id,),
-    )
-    .await?;
+    let current: Option<String> = vm_status(&mut conn, service_id).await?;
     Err(match current {
-        None => Error::NotFound(format!("service {service_id} has no VM record")),
+        None => super::no_vm_record(service_id),
         Some(current) => Error::Conflict(refusal(&current)),
     })
 }
@@ -676,31 +657,25 @@ pub async fn reset(db: &Db, service_id: i64, status: &str) -> Result<()> {
     let mut conn = db.conn().await?;
     let changed = conn
         .exec_iter(
-            format!(
-                "UPDATE `{VMS}` SET vm_status = ?, vm_attempts = 0, vm_last_error = NULL, vm_next_attempt_at = NULL, \
-                 vm_task_upid = '', vm_pipeline_data = NULL WHERE service_id = ?"
-            ),
+            format!("UPDATE `{VMS}` SET vm_status = ?, {REQUEUE} WHERE service_id = ?"),
             (status, service_id),
         )
         .await?
         .affected_rows();
-    if changed == 0 && !exists(&mut conn, service_id).await? {
-        return Err(Error::NotFound(format!(
-            "service {service_id} has no VM record"
-        )));
+    if changed == 0 && vm_status(&mut conn, service_id).await?.is_none() {
+        return Err(super::no_vm_record(service_id));
     }
     Ok(())
 }
 
-async fn exists(conn: &mut mysql_async::Conn, service_id: i64) -> Result<bool> {
-    Ok(first::<u64, _>(
+/// The VM's state; `None` when the service has no VM row.
+async fn vm_status(conn: &mut mysql_async::Conn, service_id: i64) -> Result<Option<String>> {
+    first(
         conn,
-        &format!("SELECT COUNT(*) FROM `{VMS}` WHERE service_id = ?"),
+        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
         (service_id,),
     )
-    .await?
-    .unwrap_or(0)
-        > 0)
+    .await
 }
 
 /// Columns that hold JSON.
@@ -730,8 +705,7 @@ pub async fn record(db: &Db, service_id: i64) -> Result<Map<String, Value>> {
             (service_id,),
         )
         .await?;
-    let row =
-        row.ok_or_else(|| Error::NotFound(format!("service {service_id} has no VM record")))?;
+    let row = row.ok_or_else(|| super::no_vm_record(service_id))?;
     let mut map = Map::new();
     for (i, column) in row.columns_ref().iter().enumerate() {
         let value = match row.as_ref(i) {
@@ -750,10 +724,8 @@ pub async fn record(db: &Db, service_id: i64) -> Result<Map<String, Value>> {
 /// (integers, lengths, JSON that parses, a known status). Nothing is written if one fails.
 pub async fn update_record(db: &Db, service_id: i64, changes: &Map<String, Value>) -> Result<()> {
     let mut conn = db.conn().await?;
-    if !exists(&mut conn, service_id).await? {
-        return Err(Error::NotFound(format!(
-            "service {service_id} has no VM record"
-        )));
+    if vm_status(&mut conn, service_id).await?.is_none() {
+        return Err(super::no_vm_record(service_id));
     }
     type ColumnRow = (String, String, String, Option<u64>);
     let columns: Vec<ColumnRow> = all(
@@ -850,14 +822,9 @@ pub async fn update_record(db: &Db, service_id: i64, changes: &Map<String, Value
 /// Deletes the VM row (only in `error_terminate` or `remove`): never Proxmox, never tblhosting.
 pub async fn delete_record(db: &Db, service_id: i64) -> Result<()> {
     let mut conn = db.conn().await?;
-    let status: Option<String> = first(
-        &mut conn,
-        &format!("SELECT vm_status FROM `{VMS}` WHERE service_id = ?"),
-        (service_id,),
-    )
-    .await?;
+    let status: Option<String> = vm_status(&mut conn, service_id).await?;
     match status.as_deref() {
-        None => Err(Error::NotFound(format!("service {service_id} has no VM record"))),
+        None => Err(super::no_vm_record(service_id)),
         Some("error_terminate" | "remove") => {
             conn.exec_drop(format!("DELETE FROM `{VMS}` WHERE service_id = ? AND vm_status IN ('error_terminate', 'remove')"), (service_id,)).await?;
             conn.exec_drop(format!("DELETE FROM `{RUNS}` WHERE service_id = ?"), (service_id,)).await?;

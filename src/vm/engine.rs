@@ -541,7 +541,7 @@ async fn load_on(conn: &mut mysql_async::Conn, service_id: i64) -> Result<Vm> {
     )
     .await?;
     let (service_id, vm_id, vm_name, vm_node, status, task_upid, data, attempts) =
-        row.ok_or_else(|| Error::NotFound(format!("service {service_id} has no VM record")))?;
+        row.ok_or_else(|| super::no_vm_record(service_id))?;
     let data = match data.as_deref().map(str::trim) {
         None | Some("") => Map::new(),
         Some(text) => serde_json::from_str(text).map_err(|e| {

@@ -11,10 +11,15 @@ pub mod steps;
 use std::sync::Arc;
 
 use crate::cron::runner::TaskOutcome;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::Events;
 use crate::module::Kvm;
 use crate::settings::Settings;
+
+/// The error for a service that has no VM row.
+pub(crate) fn no_vm_record(service_id: i64) -> Error {
+    Error::NotFound(format!("service {service_id} has no VM record"))
+}
 
 /// The `processVirtualMachines` task: brings the VM list's index up to date, then advances
 /// every VM that has work through its pipeline.

@@ -1179,8 +1179,7 @@ impl LivePlatform {
         )
         .await?;
         drop(conn);
-        let (status, vm_id) =
-            row.ok_or_else(|| Error::NotFound(format!("service {service_id} has no VM record")))?;
+        let (status, vm_id) = row.ok_or_else(|| super::no_vm_record(service_id))?;
         if status == "ready" {
             return Err(Error::Conflict(
                 "the VM is ready: Redeploy is offered only for a VM that is not".into(),
