@@ -818,26 +818,22 @@ impl LivePlatform {
         device.rate = (rate > 0.0).then_some(rate);
         device.firewall = Some(true);
         // The MAC the VM had before a reinstall; otherwise the clone's is recorded.
-        let mut conn = self.kvm.db().conn().await?;
+        let mut conn = self.kvm.db().stateless_conn().await?;
         let kept: Option<String> = first(
             &mut conn,
             "SELECT vm_net0_mac FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
             (vm.service_id,),
         )
         .await?;
+        drop(conn);
         match kept.filter(|m| !m.is_empty()) {
             Some(mac) => device.macaddr = Some(mac),
             None => {
                 if let Some(mac) = &device.macaddr {
-                    conn.exec_drop(
-                        "UPDATE puqProxmoxKVM_vm_info SET vm_net0_mac = ? WHERE service_id = ?",
-                        (mac, vm.service_id),
-                    )
-                    .await?;
+                    self.keep_mac(vm.service_id, mac).await?;
                 }
             }
         }
-        drop(conn);
         if current.as_ref() == Some(&device) {
             return Ok(StepResult::Skipped);
         }
@@ -1095,12 +1091,7 @@ impl LivePlatform {
         }
         if let Some(mac) = config.net(0).transpose()?.and_then(|n| n.macaddr) {
             // Kept for the new clone's NIC (the network step reads it back).
-            let mut conn = self.kvm.db().conn().await?;
-            conn.exec_drop(
-                "UPDATE puqProxmoxKVM_vm_info SET vm_net0_mac = ? WHERE service_id = ?",
-                (mac, vm.service_id),
-            )
-            .await?;
+            self.keep_mac(vm.service_id, &mac).await?;
         }
         let upid = if api.vm_status(&vm.vm_node, vmid).await?.running {
             api.stop(&vm.vm_node, vmid).await?
@@ -1244,15 +1235,7 @@ impl LivePlatform {
         };
         let result = async {
             let service = self.resolve(service_id).await?;
-            let mut conn = self.kvm.db().conn().await?;
-            let row: Option<(Option<u32>, String)> = first(
-                &mut conn,
-                "SELECT vm_id, vm_node FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
-                (service_id,),
-            )
-            .await?;
-            drop(conn);
-            let Some((Some(id), node)) = row else {
+            let Some((id, node)) = self.placement(service_id).await? else {
                 return Ok("skip (no VM)".to_string());
             };
             let api = self.api(service.server_id).await?;
@@ -1291,19 +1274,13 @@ impl LivePlatform {
     /// checks and finishes the stop either way.
     pub async fn stop_now(&self, service_id: i64) -> Result<()> {
         let service = self.resolve(service_id).await?;
-        let mut conn = self.kvm.db().conn().await?;
-        let row: Option<(Option<u32>, String)> = first(
-            &mut conn,
-            "SELECT vm_id, vm_node FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
-            (service_id,),
-        )
-        .await?;
-        let Some((Some(id), node)) = row else {
+        let Some((id, node)) = self
+            .placement(service_id)
+            .await?
+            .filter(|(_, node)| !node.is_empty())
+        else {
             return Ok(());
         };
-        if node.is_empty() {
-            return Ok(());
-        }
         let api = self.api(service.server_id).await?;
         let vmid = Vmid::new(u64::from(id))?;
         if api.vm_status(&node, vmid).await?.running {
@@ -1312,9 +1289,32 @@ impl LivePlatform {
         Ok(())
     }
 
+    /// Where the service's VM is: its VMID and node, once it has been cloned.
+    async fn placement(&self, service_id: i64) -> Result<Option<(u32, String)>> {
+        let mut conn = self.kvm.db().stateless_conn().await?;
+        let row: Option<(Option<u32>, String)> = first(
+            &mut conn,
+            "SELECT vm_id, vm_node FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
+            (service_id,),
+        )
+        .await?;
+        Ok(row.and_then(|(id, node)| Some((id?, node))))
+    }
+
+    /// Records the MAC address the VM's first NIC keeps across a reinstall.
+    async fn keep_mac(&self, service_id: i64, mac: &str) -> Result<()> {
+        let mut conn = self.kvm.db().stateless_conn().await?;
+        conn.exec_drop(
+            "UPDATE puqProxmoxKVM_vm_info SET vm_net0_mac = ? WHERE service_id = ?",
+            (mac, service_id),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The service's password as CreateAccount handed it over (sealed in the VM row).
     async fn password(&self, service_id: i64) -> Result<Option<String>> {
-        let mut conn = self.kvm.db().conn().await?;
+        let mut conn = self.kvm.db().stateless_conn().await?;
         let sealed: Option<Option<String>> = first(
             &mut conn,
             "SELECT vm_password_sealed FROM puqProxmoxKVM_vm_info WHERE service_id = ?",
