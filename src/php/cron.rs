@@ -6,7 +6,7 @@ use ext_php_rs::types::{ZendCallable, ZendHashTable};
 use serde_json::{Map, Value};
 
 use super::convert::{array_to_map, map_to_array, to_array};
-use super::events::drive;
+use super::events::{drive, event_arg};
 use crate::cron::runner::{self, RunOptions, Trigger};
 use crate::cron::Task;
 use crate::error::{Error, Result};
@@ -124,6 +124,7 @@ impl PhpCron {
             runner::run(&self.kvm, &options, &events),
             receiver,
             on_event.as_ref(),
+            event_arg,
         )?;
         Ok(to_array(&report)?)
     }

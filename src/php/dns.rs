@@ -7,14 +7,15 @@ use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use serde_json::{json, Map, Value};
 
 use super::convert::{array_to_map, to_array, value_to_zval};
+use super::events::drive;
 use crate::dns::plan::Operation;
 use crate::dns::providers::{ApplyMode, DnsProvider, Provider};
-use crate::dns::sync::{self, Event, SyncReport};
+use crate::dns::sync::{self, Event};
 use crate::dns::zones::ProviderKind;
 use crate::dns::{self as core_dns};
 use crate::error::{Error, Result};
 use crate::module::Kvm;
-use crate::runtime::{block_on, runtime};
+use crate::runtime::block_on;
 
 /// DNS name helpers.
 #[php_class]
@@ -57,63 +58,13 @@ fn list(values: Vec<Value>) -> Zval {
     value_to_zval(&Value::Array(values))
 }
 
-/// Calls the PHP callable with one event as an array (`line`, `kind`, `ok`, `action`,
-/// `record`, `zone`, `provider`, `error`). False when the callable failed (threw): the
-/// exception stays pending in PHP and the callable is not called again.
-fn deliver(cb: &ZendCallable, e: &Event) -> bool {
-    let arg = value_to_zval(
+/// A DNS event as the callable gets it: an array with `line`, `kind`, `ok`, `action`,
+/// `record`, `zone`, `provider`, `error`.
+fn event_arg(e: &Event) -> Option<Zval> {
+    Some(value_to_zval(
         &json!({"line": e.line(), "kind": e.kind, "ok": e.ok, "action": e.action,
         "record": e.record, "zone": e.zone, "provider": e.provider, "error": e.error}),
-    );
-    cb.try_call(vec![&arg]).is_ok() && !ext_php_rs::zend::ExecutorGlobals::has_exception()
-}
-
-/// Drives `sync` to completion, handing each event to `on_event` between polls: the PHP
-/// callable is never called while the runtime runs, so it may call back into the extension.
-fn run_with_events(
-    kvm: &Kvm,
-    service_id: u64,
-    op: Operation,
-    on_event: Option<&ZendCallable>,
-) -> Result<SyncReport> {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
-    let tx = on_event.is_some().then_some(tx);
-    let future = sync::sync_service(kvm, service_id, op, ApplyMode::Batched, tx);
-    let mut future = std::pin::pin!(future);
-    let mut listener = on_event;
-    enum Step {
-        Event(Event),
-        Done(Result<SyncReport>),
-    }
-    loop {
-        let step = runtime().block_on(async {
-            tokio::select! {
-                biased;
-                Some(e) = rx.recv() => Step::Event(e),
-                r = &mut future => Step::Done(r),
-            }
-        });
-        match step {
-            Step::Event(e) => {
-                if let Some(cb) = listener {
-                    if !deliver(cb, &e) {
-                        listener = None;
-                    }
-                }
-            }
-            Step::Done(r) => {
-                // Events sent just before the end are still delivered.
-                while let Ok(e) = rx.try_recv() {
-                    if let Some(cb) = listener {
-                        if !deliver(cb, &e) {
-                            listener = None;
-                        }
-                    }
-                }
-                return r;
-            }
-        }
-    }
+    ))
 }
 
 #[php_impl]
@@ -240,7 +191,14 @@ impl PhpDnsZones {
         })?;
         let id = u64::try_from(service_id)
             .map_err(|_| Error::validation("service_id", "must be a service id"))?;
-        let report = run_with_events(&self.kvm, id, op, on_event.as_ref())?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+        let tx = on_event.is_some().then_some(tx);
+        let report = drive(
+            sync::sync_service(&self.kvm, id, op, ApplyMode::Batched, tx),
+            rx,
+            on_event.as_ref(),
+            event_arg,
+        )?;
         Ok(to_array(&report)?)
     }
 

@@ -7,25 +7,32 @@
 use std::future::Future;
 use std::pin::pin;
 
-use ext_php_rs::types::ZendCallable;
+use ext_php_rs::types::{ZendCallable, Zval};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::convert::to_array;
+use super::convert::value_to_zval;
 use crate::events::Event;
 use crate::runtime::runtime;
 
-enum Poll<T> {
+enum Poll<T, E> {
     Done(T),
-    Events(Vec<Event>),
+    Events(Vec<E>),
 }
 
-/// Runs `future` to completion, calling `on_event` with each event as an array
-/// (`level`, `service_id`, `message`, `module_log`). If the callable throws, no further
-/// events are passed and the exception reaches PHP when the binding returns.
-pub fn drive<T>(
+/// A cron event as the callable gets it: an array with `level`, `service_id`, `message`,
+/// `module_log`.
+pub fn event_arg(event: &Event) -> Option<Zval> {
+    serde_json::to_value(event).ok().map(|v| value_to_zval(&v))
+}
+
+/// Runs `future` to completion, calling `on_event` with each event as `to_arg` makes it (an
+/// event it cannot convert is skipped). If the callable throws, no further events are passed
+/// and the exception reaches PHP when the binding returns.
+pub fn drive<T, E>(
     future: impl Future<Output = T>,
-    mut events: UnboundedReceiver<Event>,
+    mut events: UnboundedReceiver<E>,
     on_event: Option<&ZendCallable<'_>>,
+    to_arg: impl Fn(&E) -> Option<Zval>,
 ) -> T {
     let mut future = pin!(future);
     let mut listening = on_event.is_some();
@@ -50,25 +57,29 @@ pub fn drive<T>(
                     while let Ok(event) = events.try_recv() {
                         rest.push(event);
                     }
-                    deliver(rest, on_event);
+                    deliver(rest, on_event, &to_arg);
                 }
                 return out;
             }
-            Poll::Events(batch) => listening = deliver(batch, on_event),
+            Poll::Events(batch) => listening = deliver(batch, on_event, &to_arg),
         }
     }
 }
 
 /// Calls the callable per event; false once it failed.
-fn deliver(batch: Vec<Event>, on_event: Option<&ZendCallable<'_>>) -> bool {
+fn deliver<E>(
+    batch: Vec<E>,
+    on_event: Option<&ZendCallable<'_>>,
+    to_arg: &impl Fn(&E) -> Option<Zval>,
+) -> bool {
     let Some(callable) = on_event else {
         return false;
     };
     for event in batch {
-        let Ok(array) = to_array(&event) else {
+        let Some(arg) = to_arg(&event) else {
             continue;
         };
-        if callable.try_call(vec![&array]).is_err() {
+        if callable.try_call(vec![&arg]).is_err() {
             return false;
         }
     }
