@@ -234,7 +234,7 @@
   function label(text, kind) { return $('<span class="label">').addClass('label-' + kind).text(String(text).toUpperCase()); }
   function vmKind(s) { return s === 'ready' ? 'success' : (s === 'error_terminate' ? 'danger' : (s === 'remove' ? 'default' : 'warning')); }
   function serviceKind(s) { return s === 'Active' ? 'success' : (s === 'Suspended' ? 'warning' : 'default'); }
-  function showError(scope, message) { scope.find('.puq-error').first().text(message).removeClass('hidden'); }
+  var showError = window.PuqKvm.showError;
 
   var buttons = {
     redeploy: ['btn-danger', 'Redeploy'], reset: ['btn-warning', 'Reset'], log: ['btn-info', 'Log'],
@@ -382,8 +382,7 @@
     modal.find('.puq-field-error').text('');
     modal.find('.has-error').removeClass('has-error');
     api('vm_record_save', $.extend({ service_id: current.service_id }, changes), 'POST').then(function () { modal.modal('hide'); load(); }, function (err) {
-      var group = modal.find('[data-field="' + err.field + '"]');
-      if (group.length) { group.addClass('has-error').find('.puq-field-error').text(err.error); } else { showError(modal, err.error); }
+      window.PuqKvm.showFieldError(modal, err);
     });
   });
   $('[data-confirm="delete"]').on('click', function () {
@@ -468,7 +467,7 @@
         tbody.append('<tr class="puq-empty"><td colspan="3" class="text-muted">No DNS zones yet: add one to write VM records.</td></tr>');
       }
       $.each(list, function (_, zone) { zones[zone.id] = zone; tbody.append(row(zone)); });
-    }, function (err) { page.find('.puq-error').first().text(err.error).removeClass('hidden'); });
+    }, function (err) { window.PuqKvm.showError(page, err.error); });
   }
 
   page.find('.puq-dns-add').on('click', function () { openForm(null); });

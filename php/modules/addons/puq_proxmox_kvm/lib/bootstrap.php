@@ -72,6 +72,19 @@ function puq_proxmox_kvm_log(string $action, $request, $response, array $secrets
 }
 
 /**
+ * The passwords of the module's Proxmox server entries, decrypted the way WHMCS stores them
+ * (server id => password): the core needs them to call Proxmox and cannot decrypt them itself.
+ */
+function puq_proxmox_kvm_server_passwords(): array
+{
+    $passwords = [];
+    foreach (puq_proxmox_kvm()->cron()->encryptedServerPasswords() as $id => $encrypted) {
+        $passwords[$id] = $encrypted === '' ? '' : (string) decrypt($encrypted);
+    }
+    return $passwords;
+}
+
+/**
  * Runs an addon life-cycle step (activate, deactivate) and answers as WHMCS expects:
  * ['status' => 'success'|'error', 'description' => ...].
  */

@@ -90,19 +90,6 @@ function puq_proxmox_kvm_cron_send_emails(bool $print): int
     return $sent;
 }
 
-/**
- * The passwords of the module's Proxmox server entries, decrypted the way WHMCS stores them
- * (server id => password): the core needs them to call Proxmox and cannot decrypt them itself.
- */
-function puq_proxmox_kvm_server_passwords(): array
-{
-    $passwords = [];
-    foreach (puq_proxmox_kvm()->cron()->encryptedServerPasswords() as $id => $encrypted) {
-        $passwords[$id] = $encrypted === '' ? '' : (string) decrypt($encrypted);
-    }
-    return $passwords;
-}
-
 /** `php cron.php [...]`; returns the exit code (1 when a task failed). */
 function puq_proxmox_kvm_cron_cli(array $options): int
 {

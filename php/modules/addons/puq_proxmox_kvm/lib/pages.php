@@ -32,61 +32,66 @@ function puq_proxmox_kvm_actions(): array
         'save_settings' => ['POST', fn ($kvm, $in) => $kvm->saveSettings($in)],
         'cron_tasks' => ['GET', fn ($kvm, $in) => $kvm->cron()->tasks()],
         'vm_list' => ['GET', fn ($kvm, $in) => $kvm->vms()->list($in)],
-        'vm_log' => ['GET', fn ($kvm, $in) => $kvm->vms()->log((int) ($in['service_id'] ?? 0))],
-        'vm_record' => ['GET', fn ($kvm, $in) => $kvm->vms()->record((int) ($in['service_id'] ?? 0))],
+        'vm_log' => ['GET', fn ($kvm, $in) => $kvm->vms()->log(puq_id($in, 'service_id'))],
+        'vm_record' => ['GET', fn ($kvm, $in) => $kvm->vms()->record(puq_id($in, 'service_id'))],
         'vm_reset' => ['POST', function ($kvm, $in) {
-            $kvm->vms()->reset((int) ($in['service_id'] ?? 0), (string) ($in['status'] ?? ''));
-            return ['service_id' => (int) $in['service_id'], 'vm_status' => $in['status']];
+            $id = puq_id($in, 'service_id');
+            $kvm->vms()->reset($id, (string) ($in['status'] ?? ''));
+            return ['service_id' => $id, 'vm_status' => $in['status']];
         }],
         'vm_record_save' => ['POST', function ($kvm, $in) {
-            $kvm->vms()->updateRecord((int) ($in['service_id'] ?? 0), (array) ($in['record'] ?? []));
-            return $kvm->vms()->record((int) $in['service_id']);
+            $id = puq_id($in, 'service_id');
+            $kvm->vms()->updateRecord($id, (array) ($in['record'] ?? []));
+            return $kvm->vms()->record($id);
         }],
         'vm_redeploy' => ['POST', function ($kvm, $in) {
-            require_once __DIR__ . '/cron.php';
-            $kvm->vms()->redeploy((int) ($in['service_id'] ?? 0), puq_proxmox_kvm_server_passwords());
-            return ['service_id' => (int) $in['service_id'], 'vm_status' => 'creation'];
+            $id = puq_id($in, 'service_id');
+            $kvm->vms()->redeploy($id, puq_proxmox_kvm_server_passwords());
+            return ['service_id' => $id, 'vm_status' => 'creation'];
         }],
         'vm_record_delete' => ['POST', function ($kvm, $in) {
-            $kvm->vms()->deleteRecord((int) ($in['service_id'] ?? 0));
-            return ['deleted' => (int) $in['service_id']];
+            $id = puq_id($in, 'service_id');
+            $kvm->vms()->deleteRecord($id);
+            return ['deleted' => $id];
         }],
         'ip_pools' => ['GET', fn ($kvm, $in) => $kvm->ipPools()->list()],
         'ip_pool_servers' => ['GET', fn ($kvm, $in) => $kvm->ipPools()->servers()],
-        'create_ip_pool' => ['POST', fn ($kvm, $in) => $kvm->ipPools()->get($kvm->ipPools()->create(puq_pool_fields($in)))],
+        'create_ip_pool' => ['POST', fn ($kvm, $in) => $kvm->ipPools()->get($kvm->ipPools()->create(puq_without_id($in)))],
         'update_ip_pool' => ['POST', function ($kvm, $in) {
-            $kvm->ipPools()->update(puq_pool_id($in), puq_pool_fields($in));
-            return $kvm->ipPools()->get(puq_pool_id($in));
+            $id = puq_id($in);
+            $kvm->ipPools()->update($id, puq_without_id($in));
+            return $kvm->ipPools()->get($id);
         }],
         'delete_ip_pool' => ['POST', function ($kvm, $in) {
-            $kvm->ipPools()->delete(puq_pool_id($in));
-            return ['deleted' => puq_pool_id($in)];
+            $id = puq_id($in);
+            $kvm->ipPools()->delete($id);
+            return ['deleted' => $id];
         }],
         'dns_zones' => ['GET', fn ($kvm, $in) => $kvm->dnsZones()->list()],
         'dns_zone_save' => ['POST', static function ($kvm, $in) {
-            $id = (int) ($in['id'] ?? 0);
-            unset($in['id']);
-            return $id > 0 ? $kvm->dnsZones()->update($id, $in) : $kvm->dnsZones()->create($in);
+            $id = puq_id($in);
+            return $id > 0 ? $kvm->dnsZones()->update($id, puq_without_id($in)) : $kvm->dnsZones()->create(puq_without_id($in));
         }],
         'dns_zone_delete' => ['POST', static function ($kvm, $in) {
-            $kvm->dnsZones()->delete((int) ($in['id'] ?? 0));
-            return ['deleted' => (int) $in['id']];
+            $id = puq_id($in);
+            $kvm->dnsZones()->delete($id);
+            return ['deleted' => $id];
         }],
-        'dns_zone_test' => ['POST', fn ($kvm, $in) => $kvm->dnsZones()->test((int) ($in['id'] ?? 0))],
+        'dns_zone_test' => ['POST', fn ($kvm, $in) => $kvm->dnsZones()->test(puq_id($in))],
     ];
 }
 
-/** The pool form's fields from a request (everything but the pool id). */
-function puq_pool_fields(array $in): array
+/** A form's fields from a request: everything but the record's id. */
+function puq_without_id(array $in): array
 {
     unset($in['id']);
     return $in;
 }
 
-/** The pool id of a request; 0 (refused by the module as not an id) when missing. */
-function puq_pool_id(array $in): int
+/** The id `$key` of a request; 0 (refused by the module as not an id) when missing. */
+function puq_id(array $in, string $key = 'id'): int
 {
-    return (int) ($in['id'] ?? 0);
+    return (int) ($in[$key] ?? 0);
 }
 
 function puq_proxmox_kvm_render_page(array $vars): void
