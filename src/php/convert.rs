@@ -125,3 +125,38 @@ pub fn to_array<T: serde::Serialize>(value: &T) -> Result<ZBox<ZendHashTable>> {
         Err(e) => Err(Error::Database(format!("internal: {e}"))),
     }
 }
+
+/// A positive id from PHP as `T` (`u32`, `u64`); `what` names the kind in the message
+/// (`"zone "`: "must be a positive zone id").
+///
+/// # Errors
+/// [`Error::Validation`] on `field` for zero, a negative number or one too large for `T`.
+pub fn positive_id<T: TryFrom<i64> + PartialOrd + Default>(
+    value: i64,
+    field: &str,
+    what: &str,
+) -> Result<T> {
+    T::try_from(value)
+        .ok()
+        .filter(|v| *v > T::default())
+        .ok_or_else(|| {
+            Error::validation(field, format!("must be a positive {what}id, got {value}"))
+        })
+}
+
+/// The `server_passwords` option (server id => decrypted password) as a map.
+///
+/// # Errors
+/// [`Error::Validation`] on `server_passwords` for a key that is not a server id.
+pub fn server_passwords(
+    map: &Map<String, Value>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    map.iter()
+        .map(|(id, pw)| {
+            let id = id.parse::<i64>().map_err(|_| {
+                Error::validation("server_passwords", format!("'{id}' is not a server id"))
+            })?;
+            Ok((id, pw.as_str().unwrap_or_default().to_string()))
+        })
+        .collect()
+}

@@ -5,7 +5,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable};
 use serde_json::{Map, Value};
 
-use super::convert::{array_to_map, map_to_array, to_array};
+use super::convert::{array_to_map, map_to_array, positive_id, server_passwords, to_array};
 use super::events::{drive, event_arg};
 use crate::cron::runner::{self, RunOptions, Trigger};
 use crate::cron::Task;
@@ -60,15 +60,7 @@ fn options(map: &Map<String, Value>) -> Result<RunOptions> {
     };
     let server_passwords = match map.get("server_passwords") {
         None | Some(Value::Null) => Default::default(),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(id, pw)| {
-                let id = id.parse::<i64>().map_err(|_| {
-                    Error::validation("server_passwords", format!("'{id}' is not a server id"))
-                })?;
-                Ok((id, pw.as_str().unwrap_or_default().to_string()))
-            })
-            .collect::<Result<_>>()?,
+        Some(Value::Object(m)) => server_passwords(m)?,
         Some(Value::Array(a)) if a.is_empty() => Default::default(),
         Some(_) => {
             return Err(Error::validation(
@@ -171,9 +163,7 @@ impl PhpCron {
     ///
     /// @throws Exception\ValidationException for an id that is not positive
     pub fn email_sent(&self, id: i64, error: Option<String>) -> PhpResult<bool> {
-        let id = u64::try_from(id).ok().filter(|id| *id > 0).ok_or_else(|| {
-            Error::validation("id", format!("must be a positive email id, got {id}"))
-        })?;
+        let id: u64 = positive_id(id, "id", "email ")?;
         Ok(block_on(outbox::report(
             self.kvm.db(),
             id,

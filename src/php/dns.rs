@@ -6,7 +6,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use serde_json::{json, Map, Value};
 
-use super::convert::{array_to_map, to_array, value_to_zval};
+use super::convert::{array_to_map, positive_id, to_array, value_to_zval};
 use super::events::drive;
 use crate::dns::plan::Operation;
 use crate::dns::providers::{ApplyMode, DnsProvider, Provider};
@@ -48,10 +48,7 @@ impl PhpDnsZones {
 }
 
 fn id_of(id: i64) -> Result<u64> {
-    u64::try_from(id)
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or_else(|| Error::validation("id", format!("must be a positive zone id, got {id}")))
+    positive_id(id, "id", "zone ")
 }
 
 fn list(values: Vec<Value>) -> Zval {

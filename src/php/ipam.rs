@@ -4,7 +4,7 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 
-use super::convert::{array_to_map, to_array};
+use super::convert::{array_to_map, positive_id, to_array};
 use crate::error::{Error, Result};
 use crate::ipam::IpPools;
 use crate::net;
@@ -55,10 +55,7 @@ impl PhpIpPools {
 }
 
 fn id(value: i64, field: &str) -> Result<u32> {
-    u32::try_from(value)
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| Error::validation(field, format!("must be a positive id, got {value}")))
+    positive_id(value, field, "")
 }
 
 fn list<T: serde::Serialize>(items: &[T]) -> Result<ZBox<ZendHashTable>> {

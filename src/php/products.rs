@@ -6,7 +6,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 use serde_json::{Map, Value};
 
-use super::convert::{array_to_map, map_to_array, to_array};
+use super::convert::{array_to_map, map_to_array, positive_id, to_array};
 use crate::error::Error;
 use crate::module::Kvm;
 use crate::product;
@@ -20,10 +20,7 @@ pub struct PhpProducts {
 }
 
 fn id(value: i64, field: &str) -> Result<u64, Error> {
-    u64::try_from(value)
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| Error::validation(field, format!("must be a positive id, got {value}")))
+    positive_id(value, field, "")
 }
 
 #[php_impl]

@@ -5,7 +5,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 use serde_json::{Map, Value};
 
-use super::convert::{array_to_map, map_to_array, to_array};
+use super::convert::{array_to_map, map_to_array, server_passwords, to_array};
 use crate::module::Kvm;
 use crate::runtime::block_on;
 use crate::vm::platform::{Clients, LivePlatform};
@@ -192,13 +192,5 @@ impl PhpVms {
 }
 
 fn passwords(table: &ZendHashTable) -> crate::Result<std::collections::HashMap<i64, String>> {
-    array_to_map(table, "server_passwords")?
-        .into_iter()
-        .map(|(id, pw)| {
-            let id = id.parse::<i64>().map_err(|_| {
-                crate::Error::validation("server_passwords", format!("'{id}' is not a server id"))
-            })?;
-            Ok((id, pw.as_str().unwrap_or_default().to_string()))
-        })
-        .collect()
+    server_passwords(&array_to_map(table, "server_passwords")?)
 }
