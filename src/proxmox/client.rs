@@ -71,10 +71,7 @@ impl Client {
             timeout,
             trust: endpoint.trust.clone(),
         })
-        .map_err(|e| ApiError::Invalid {
-            field: "tls".into(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| ApiError::invalid("tls", e.to_string()))?;
         Ok(Client {
             endpoint,
             http,
@@ -262,6 +259,16 @@ impl Client {
         self.call(Method::GET, path, params).await
     }
 
+    /// A write whose answer carries nothing (`null`).
+    async fn exec(
+        &self,
+        method: Method,
+        path: &str,
+        params: Vec<(String, String)>,
+    ) -> ApiResult<()> {
+        self.call(method, path, params).await.map(|_| ())
+    }
+
     async fn upid(
         &self,
         method: Method,
@@ -334,10 +341,10 @@ fn check_cidr(cidr: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::Invalid {
-            field: "cidr".into(),
-            message: format!("'{cidr}' is not an IP address or network"),
-        })
+        Err(ApiError::invalid(
+            "cidr",
+            format!("'{cidr}' is not an IP address or network"),
+        ))
     }
 }
 
@@ -555,13 +562,12 @@ impl ProxmoxApi for Client {
         vmid: Vmid,
         update: &ConfigUpdate,
     ) -> ApiResult<()> {
-        self.call(
+        self.exec(
             Method::PUT,
             &Self::vm_path(node, vmid, "/config")?,
             update.to_params(),
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn resize_disk(
@@ -574,10 +580,10 @@ impl ProxmoxApi for Client {
         let number = size.strip_prefix('+').unwrap_or(size);
         let digits = number.trim_end_matches(['K', 'M', 'G', 'T']);
         if digits.is_empty() || digits.parse::<f64>().is_err() || digits.starts_with('-') {
-            return Err(ApiError::Invalid {
-                field: "size".into(),
-                message: format!("'{size}' is not a disk size such as 50G or +10G"),
-            });
+            return Err(ApiError::invalid(
+                "size",
+                format!("'{size}' is not a disk size such as 50G or +10G"),
+            ));
         }
         let params = pairs(&[("disk", disk.to_string()), ("size", size.to_string())]);
         self.maybe_upid(Method::PUT, &Self::vm_path(node, vmid, "/resize")?, params)
@@ -780,21 +786,20 @@ impl ProxmoxApi for Client {
         ] {
             if let Some(v) = v {
                 if !allowed.contains(&v.as_str()) {
-                    return Err(ApiError::Invalid {
-                        field: k.into(),
-                        message: format!("'{v}' is not one of {}", allowed.join(", ")),
-                    });
+                    return Err(ApiError::invalid(
+                        k,
+                        format!("'{v}' is not one of {}", allowed.join(", ")),
+                    ));
                 }
                 params.push((k.to_string(), v.clone()));
             }
         }
-        self.call(
+        self.exec(
             Method::PUT,
             &Self::vm_path(node, vmid, "/firewall/options")?,
             params,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn firewall_rules(&self, node: &str, vmid: Vmid) -> ApiResult<Vec<FirewallRule>> {
@@ -827,10 +832,10 @@ impl ProxmoxApi for Client {
         rule: &FirewallRule,
     ) -> ApiResult<()> {
         if !["in", "out", "forward", "group"].contains(&rule.direction.as_str()) {
-            return Err(ApiError::Invalid {
-                field: "type".into(),
-                message: format!("'{}' is not in, out, forward or group", rule.direction),
-            });
+            return Err(ApiError::invalid(
+                "type",
+                format!("'{}' is not in, out, forward or group", rule.direction),
+            ));
         }
         // `enable` defaults to 0 in Proxmox: always send it.
         let mut params = pairs(&[
@@ -852,23 +857,21 @@ impl ProxmoxApi for Client {
                 params.push((k.to_string(), v.clone()));
             }
         }
-        self.call(
+        self.exec(
             Method::POST,
             &Self::vm_path(node, vmid, "/firewall/rules")?,
             params,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn delete_firewall_rule(&self, node: &str, vmid: Vmid, pos: u32) -> ApiResult<()> {
-        self.call(
+        self.exec(
             Method::DELETE,
             &Self::vm_path(node, vmid, &format!("/firewall/rules/{pos}"))?,
             Vec::new(),
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn ip_sets(&self, node: &str, vmid: Vmid) -> ApiResult<Vec<String>> {
@@ -893,13 +896,12 @@ impl ProxmoxApi for Client {
         if !comment.is_empty() {
             params.push(("comment".into(), comment.to_string()));
         }
-        self.call(
+        self.exec(
             Method::POST,
             &Self::vm_path(node, vmid, "/firewall/ipset")?,
             params,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn ip_set_entries(&self, node: &str, vmid: Vmid, name: &str) -> ApiResult<Vec<String>> {
@@ -926,9 +928,8 @@ impl ProxmoxApi for Client {
         check_config_id("ipset", name)?;
         check_cidr(cidr)?;
         let path = Self::vm_path(node, vmid, &format!("/firewall/ipset/{}", seg(name)))?;
-        self.call(Method::POST, &path, pairs(&[("cidr", cidr.to_string())]))
-            .await?;
-        Ok(())
+        self.exec(Method::POST, &path, pairs(&[("cidr", cidr.to_string())]))
+            .await
     }
 
     async fn delete_ip_set_entry(
@@ -945,8 +946,7 @@ impl ProxmoxApi for Client {
             vmid,
             &format!("/firewall/ipset/{}/{}", seg(name), seg(cidr)),
         )?;
-        self.call(Method::DELETE, &path, Vec::new()).await?;
-        Ok(())
+        self.exec(Method::DELETE, &path, Vec::new()).await
     }
 
     async fn delete_ip_set(
@@ -963,34 +963,32 @@ impl ProxmoxApi for Client {
         } else {
             Vec::new()
         };
-        self.call(Method::DELETE, &path, params).await?;
-        Ok(())
+        self.exec(Method::DELETE, &path, params).await
     }
 
     async fn regenerate_cloudinit(&self, node: &str, vmid: Vmid) -> ApiResult<()> {
-        self.call(
+        self.exec(
             Method::PUT,
             &Self::vm_path(node, vmid, "/cloudinit")?,
             Vec::new(),
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn backup(&self, node: &str, request: &BackupRequest) -> ApiResult<Upid> {
         check_node(node)?;
         check_storage(&request.storage)?;
         if !["snapshot", "suspend", "stop"].contains(&request.mode.as_str()) {
-            return Err(ApiError::Invalid {
-                field: "mode".into(),
-                message: format!("'{}' is not snapshot, suspend or stop", request.mode),
-            });
+            return Err(ApiError::invalid(
+                "mode",
+                format!("'{}' is not snapshot, suspend or stop", request.mode),
+            ));
         }
         if !["0", "1", "gzip", "lzo", "zstd"].contains(&request.compress.as_str()) {
-            return Err(ApiError::Invalid {
-                field: "compress".into(),
-                message: format!("'{}' is not 0, 1, gzip, lzo or zstd", request.compress),
-            });
+            return Err(ApiError::invalid(
+                "compress",
+                format!("'{}' is not 0, 1, gzip, lzo or zstd", request.compress),
+            ));
         }
         let mut params = pairs(&[
             ("vmid", request.vmid.to_string()),
@@ -1053,10 +1051,10 @@ impl ProxmoxApi for Client {
         check_node(node)?;
         check_storage(storage)?;
         if !volid.starts_with(&format!("{storage}:")) {
-            return Err(ApiError::Invalid {
-                field: "volume".into(),
-                message: format!("'{volid}' is not a volume of storage '{storage}'"),
-            });
+            return Err(ApiError::invalid(
+                "volume",
+                format!("'{volid}' is not a volume of storage '{storage}'"),
+            ));
         }
         let path = format!("/nodes/{node}/storage/{storage}/content/{}", seg(volid));
         self.maybe_upid(Method::DELETE, &path, Vec::new()).await

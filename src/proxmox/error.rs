@@ -48,6 +48,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A request the module refuses before sending: `field` is wrong, `message` says how.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     /// Whether an idempotent read that failed this way may simply be sent again.
     pub fn retry_safe_for_reads(&self) -> bool {
         match self {

@@ -47,18 +47,14 @@ impl Auth {
     /// [`ApiError::Invalid`] on `username` or `password` when empty or malformed.
     pub fn from_server(username: &str, password: &str) -> ApiResult<Auth> {
         let username = username.trim();
-        let invalid = |field: &str, message: &str| ApiError::Invalid {
-            field: field.into(),
-            message: message.into(),
-        };
         if username.is_empty() {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "username",
                 "is empty - enter an API token id (user@realm!tokenid) or a user (user@realm)",
             ));
         }
         if password.is_empty() {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "password",
                 "is empty - enter the token secret or the user's password",
             ));
@@ -68,7 +64,7 @@ impl Auth {
             None => (username, None),
         };
         if !user.contains('@') || user.starts_with('@') || user.ends_with('@') {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "username",
                 "must be user@realm (root@pam) or a token id user@realm!tokenid (root@pam!whmcs)",
             ));
@@ -80,7 +76,7 @@ impl Auth {
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
             {
-                Err(invalid(
+                Err(ApiError::invalid(
                     "username",
                     "the token id after '!' must hold only letters, digits, '-', '_' and '.'",
                 ))
@@ -141,9 +137,11 @@ impl Endpoint {
         let host = [hostname.trim(), ip.trim()]
             .into_iter()
             .find(|h| !h.is_empty())
-            .ok_or_else(|| ApiError::Invalid {
-                field: "hostname".into(),
-                message: "is empty - enter the Proxmox node or cluster address".into(),
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "hostname",
+                    "is empty - enter the Proxmox node or cluster address",
+                )
             })?;
         let host = host
             .trim_start_matches("https://")
@@ -159,10 +157,10 @@ impl Endpoint {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
         if host.is_empty() || !ok {
-            return Err(ApiError::Invalid {
-                field: "hostname".into(),
-                message: format!("'{host}' is not a host name or IP address"),
-            });
+            return Err(ApiError::invalid(
+                "hostname",
+                format!("'{host}' is not a host name or IP address"),
+            ));
         }
         let host = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]")
@@ -185,10 +183,7 @@ impl Endpoint {
 pub fn access_hash_trust(access_hash: &str) -> ApiResult<Trust> {
     let mut trust = Trust::Verified;
     for line in access_hash.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let invalid = |message: String| ApiError::Invalid {
-            field: "accesshash".into(),
-            message,
-        };
+        let invalid = |message: String| ApiError::invalid("accesshash", message);
         let (key, value) = line.split_once('=').ok_or_else(|| {
             invalid(format!(
                 "'{line}' is not key=value - write fingerprint=AB:CD:... or leave the field empty"

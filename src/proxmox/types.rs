@@ -11,13 +11,6 @@ use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// A VM id.
 ///
 /// # Invariants
@@ -35,7 +28,7 @@ impl Vmid {
         if (u64::from(Self::MIN)..=u64::from(Self::MAX)).contains(&id) {
             Ok(Vmid(id as u32))
         } else {
-            Err(invalid(
+            Err(ApiError::invalid(
                 "vmid",
                 format!("must be between 100 and 999999999, got {id}"),
             ))
@@ -63,7 +56,7 @@ pub fn check_node(node: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
+        Err(ApiError::invalid(
             "node",
             format!("'{node}' is not a Proxmox node name (letters, digits and inner hyphens)"),
         ))
@@ -85,7 +78,7 @@ pub fn check_storage(storage: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
+        Err(ApiError::invalid(
             "storage",
             format!("'{storage}' is not a Proxmox storage id"),
         ))
@@ -104,7 +97,7 @@ pub fn check_config_id(field: &str, name: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
+        Err(ApiError::invalid(
             field,
             format!("'{name}' must start with a letter and hold only letters, digits, '-' and '_' (2-40 characters)"),
         ))
@@ -332,7 +325,7 @@ impl NetDevice {
     /// [`ApiError::Invalid`] on `nic_model` or `bridge` when they are not acceptable.
     pub fn encode(&self) -> ApiResult<String> {
         if !NIC_MODELS.contains(&self.model.as_str()) {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "nic_model",
                 format!(
                     "'{}' is not a NIC model; use one of {}",
@@ -351,7 +344,10 @@ impl NetDevice {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             {
-                return Err(invalid("bridge", format!("'{b}' is not a bridge name")));
+                return Err(ApiError::invalid(
+                    "bridge",
+                    format!("'{b}' is not a bridge name"),
+                ));
             }
             out.push_str(&format!(",bridge={b}"));
         }
@@ -372,7 +368,7 @@ impl NetDevice {
         }
         if let Some(tag) = self.tag.filter(|t| *t > 0) {
             if tag > 4094 {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "vlan",
                     format!("VLAN tag must be 1-4094 (0 = untagged), got {tag}"),
                 ));
@@ -422,7 +418,7 @@ impl Drive {
     pub fn new_volume(storage: &str, size_gb: u32) -> ApiResult<Drive> {
         check_storage(storage)?;
         if size_gb == 0 {
-            return Err(invalid("size", "a new disk needs at least 1 GB"));
+            return Err(ApiError::invalid("size", "a new disk needs at least 1 GB"));
         }
         Ok(Drive {
             volume: format!("{storage}:{size_gb}"),
@@ -541,7 +537,7 @@ impl IpConfig {
                 gateway,
             }) => {
                 if *prefix == 0 || *prefix > 32 {
-                    return Err(invalid(
+                    return Err(ApiError::invalid(
                         "ipconfig",
                         format!("IPv4 prefix must be 1-32, got {prefix}"),
                     ));
@@ -562,7 +558,7 @@ impl IpConfig {
                 gateway,
             }) => {
                 if *prefix == 0 || *prefix > 128 {
-                    return Err(invalid(
+                    return Err(ApiError::invalid(
                         "ipconfig",
                         format!("IPv6 prefix must be 1-128, got {prefix}"),
                     ));
@@ -665,7 +661,7 @@ impl ConfigUpdate {
             })
         });
         if !ok {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "disk",
                 format!("'{key}' is not a disk slot (scsi0, virtio1, ...)"),
             ));
@@ -890,7 +886,7 @@ mod tests {
         };
         assert_eq!(
             bad.encode().unwrap_err(),
-            invalid(
+            ApiError::invalid(
                 "nic_model",
                 format!(
                     "'tulip' is not a NIC model; use one of {}",
