@@ -446,6 +446,14 @@ pub trait ProxmoxApi: Send + Sync {
     async fn storages(&self, node: &str, content: Option<&str>) -> ApiResult<Vec<StorageInfo>>;
     /// `GET /cluster/resources?type=vm`: every VM and template with its node.
     async fn cluster_vms(&self) -> ApiResult<Vec<VmSummary>>;
+    /// VM `vmid` anywhere in the cluster, from [`ProxmoxApi::cluster_vms`].
+    async fn find_vm(&self, vmid: u32) -> ApiResult<Option<VmSummary>> {
+        Ok(self
+            .cluster_vms()
+            .await?
+            .into_iter()
+            .find(|v| v.vmid == vmid))
+    }
     /// `GET /nodes/{node}/qemu`.
     async fn node_vms(&self, node: &str) -> ApiResult<Vec<VmSummary>>;
     /// `POST /nodes/{node}/qemu/{vmid}/clone`.

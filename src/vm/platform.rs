@@ -496,12 +496,7 @@ impl LivePlatform {
 
     /// Whether VM `vmid` carries this service's ownership stamp (`vm.vm_node` follows it).
     async fn owns(&self, api: &dyn ProxmoxApi, vm: &mut Vm, vmid: u32) -> Result<bool> {
-        let vms = api.cluster_vms().await?;
-        let Some(node) = vms
-            .iter()
-            .find(|v| v.vmid == vmid)
-            .and_then(|v| v.node.clone())
-        else {
+        let Some(node) = api.find_vm(vmid).await?.and_then(|v| v.node) else {
             return Ok(false);
         };
         let config = api.vm_config(&node, Vmid::new(u64::from(vmid))?).await?;
@@ -590,13 +585,7 @@ impl LivePlatform {
         // Where the VM really is: a migration finished while its runner was gone leaves the
         // row naming the old node.
         let id = vm.vm_id.unwrap_or_default();
-        if let Some(node) = api
-            .cluster_vms()
-            .await?
-            .into_iter()
-            .find(|v| v.vmid == id)
-            .and_then(|v| v.node)
-        {
+        if let Some(node) = api.find_vm(id).await?.and_then(|v| v.node) {
             vm.vm_node = node;
         }
         let storage =
@@ -981,7 +970,7 @@ impl LivePlatform {
                 }),
             };
         }
-        let Some(found) = api.cluster_vms().await?.into_iter().find(|v| v.vmid == id) else {
+        let Some(found) = api.find_vm(id).await? else {
             ctx.events.info(
                 Some(vm.service_id),
                 format!("    VM {id} is no longer on Proxmox"),
@@ -1078,7 +1067,7 @@ impl LivePlatform {
         if !vm.task_upid.is_empty() && poll(api.as_ref(), vm).await?.is_none() {
             return Ok(StepResult::Waiting("waiting for the old VM".into()));
         }
-        let Some(found) = api.cluster_vms().await?.into_iter().find(|v| v.vmid == id) else {
+        let Some(found) = api.find_vm(id).await? else {
             return Ok(StepResult::Done);
         };
         vm.vm_node = found.node.clone().unwrap_or_else(|| vm.vm_node.clone());
@@ -1178,7 +1167,7 @@ impl LivePlatform {
         }
         if let Some(id) = vm_id {
             let api = self.api(service.server_id).await?;
-            if let Some(found) = api.cluster_vms().await?.into_iter().find(|v| v.vmid == id) {
+            if let Some(found) = api.find_vm(id).await? {
                 let node = found.node.clone().unwrap_or_default();
                 let vmid = Vmid::new(u64::from(id))?;
                 let config = api.vm_config(&node, vmid).await?;
